@@ -1,0 +1,238 @@
+//! Line finding for [`super::align`]: Hough-style voting over (speed, offset), least-squares
+//! refinement, gap splitting.
+
+use super::{clamp_end, AlignParams, Candidate, Segment};
+use std::collections::HashMap;
+
+/// Speeds voted over: a geometric grid from `min` to `max` with 2 % steps, always with 1.0.
+fn speed_grid(min: f64, max: f64) -> Vec<f64> {
+    let mut speeds = vec![1.0];
+    let step: f64 = 1.02;
+    let mut s = step;
+    while s <= max + 1e-9 {
+        speeds.push(s);
+        s *= step;
+    }
+    let mut s = 1.0 / step;
+    while s >= min - 1e-9 {
+        speeds.push(s);
+        s /= step;
+    }
+    speeds
+}
+
+/// The best (speed, offset) line by distinct query frames voting for it (ties: closer pairs).
+fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f64, f64, u32)> {
+    let mut best: Option<(f64, f64, u32, f64)> = None;
+    let bin = params.offset_bin_ms;
+    let mut votes: HashMap<i64, (u32, f64, i64)> = HashMap::new();
+    for &s in speeds {
+        votes.clear();
+        let mut keyed: Vec<(i64, i64, u32)> = cands
+            .iter()
+            .map(|c| {
+                (
+                    ((c.r_ms as f64 - s * c.q_ms as f64) / bin).floor() as i64,
+                    c.q_ms,
+                    c.distance,
+                )
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        // Each (bin, query frame) votes for its bin and the next, so a line near a bin edge
+        // is not split between two bins.
+        for &(b, q, d) in &keyed {
+            for key in [b, b + 1] {
+                let e = votes.entry(key).or_insert((0, 0.0, i64::MIN));
+                if e.2 != q {
+                    e.0 += 1;
+                    e.1 += 1.0 - d as f64 / 256.0;
+                    e.2 = q;
+                }
+            }
+        }
+        for (&key, &(count, weight, _)) in &votes {
+            let better = match best {
+                None => true,
+                Some((_, _, c, w)) => count > c || (count == c && weight > w + 1e-9),
+            };
+            if better {
+                // Window [key-1, key+1) bins: centre at key * bin.
+                best = Some((s, key as f64 * bin, count, weight));
+            }
+        }
+    }
+    best.map(|(s, o, c, _)| (s, o, c))
+}
+
+/// Per query frame, the candidate closest to the line (within tolerance).
+fn inliers(cands: &[Candidate], speed: f64, offset: f64, tol: f64) -> Vec<Candidate> {
+    let mut by_q: HashMap<i64, (f64, Candidate)> = HashMap::new();
+    for c in cands {
+        let err = (c.r_ms as f64 - (speed * c.q_ms as f64 + offset)).abs();
+        if err <= tol {
+            let e = by_q.entry(c.q_ms).or_insert((f64::MAX, *c));
+            let key = err + c.distance as f64 * 10.0;
+            if key < e.0 {
+                *e = (key, *c);
+            }
+        }
+    }
+    let mut v: Vec<Candidate> = by_q.into_values().map(|(_, c)| c).collect();
+    v.sort_by_key(|c| c.q_ms);
+    v
+}
+
+/// Least-squares fit of r = speed · q + offset; keeps the grid speed when the span is short.
+fn fit(points: &[Candidate], speed: f64, params: &AlignParams) -> (f64, f64) {
+    let n = points.len() as f64;
+    let span =
+        points.last().map(|p| p.q_ms).unwrap_or(0) - points.first().map(|p| p.q_ms).unwrap_or(0);
+    let mean_q = points.iter().map(|p| p.q_ms as f64).sum::<f64>() / n;
+    let mean_r = points.iter().map(|p| p.r_ms as f64).sum::<f64>() / n;
+    let mut s = speed;
+    if points.len() >= 4 && span >= 2000 {
+        let sqq: f64 = points
+            .iter()
+            .map(|p| (p.q_ms as f64 - mean_q).powi(2))
+            .sum();
+        let sqr: f64 = points
+            .iter()
+            .map(|p| (p.q_ms as f64 - mean_q) * (p.r_ms as f64 - mean_r))
+            .sum();
+        if sqq > 0.0 {
+            s = (sqr / sqq).clamp(params.min_speed, params.max_speed);
+        }
+    }
+    (s, mean_r - s * mean_q)
+}
+
+pub(super) fn align_lines(candidates: &[Candidate], params: &AlignParams) -> Vec<Segment> {
+    let speeds = speed_grid(params.min_speed, params.max_speed);
+    let mut remaining: Vec<Candidate> = candidates.to_vec();
+    let mut segments = Vec::new();
+    while segments.len() < params.max_segments {
+        let Some((speed, offset, votes)) = vote(&remaining, params, &speeds) else {
+            break;
+        };
+        if votes < params.min_frames {
+            break;
+        }
+        let first = inliers(
+            &remaining,
+            speed,
+            offset,
+            params.tolerance_ms + params.offset_bin_ms,
+        );
+        if (first.len() as u32) < params.min_frames {
+            break;
+        }
+        let (speed, offset) = fit(&first, speed, params);
+        let points = inliers(&remaining, speed, offset, params.tolerance_ms);
+        let mut found = Vec::new();
+        for run in split_runs(&points, params.max_gap_ms) {
+            if (run.len() as u32) >= params.min_frames {
+                found.push(segment_of(run, speed, offset, params));
+            }
+        }
+        if found.is_empty() {
+            // The strongest line is only scattered frames: drop its points and go on.
+            let used: Vec<i64> = points.iter().map(|p| p.q_ms).collect();
+            remaining.retain(|c| !used.contains(&c.q_ms));
+            if points.is_empty() {
+                break;
+            }
+            continue;
+        }
+        for seg in &found {
+            remaining.retain(|c| c.q_ms < seg.q_start_ms || c.q_ms >= seg.q_end_ms);
+        }
+        segments.extend(found);
+    }
+    segments.sort_by_key(|s| std::cmp::Reverse(s.matched_frames));
+    segments
+}
+
+fn split_runs(points: &[Candidate], max_gap: i64) -> Vec<&[Candidate]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=points.len() {
+        if i == points.len() || points[i].q_ms - points[i - 1].q_ms > max_gap {
+            if i > start {
+                runs.push(&points[start..i]);
+            }
+            start = i;
+        }
+    }
+    runs
+}
+
+fn segment_of(run: &[Candidate], speed: f64, offset: f64, params: &AlignParams) -> Segment {
+    let q_start = run[0].q_ms;
+    let q_end = clamp_end(
+        run[run.len() - 1].q_ms + params.query_interval_ms,
+        params.query_duration_ms,
+    );
+    let r_at = |q: i64| (speed * q as f64 + offset).round() as i64;
+    let r_start = r_at(q_start).max(0);
+    let r_end = clamp_end(r_at(q_end), params.reference_duration_ms).max(r_start);
+    Segment {
+        q_start_ms: q_start,
+        q_end_ms: q_end.max(q_start),
+        r_start_ms: r_start,
+        r_end_ms: r_end,
+        speed,
+        offset_ms: offset,
+        matched_frames: run.len() as u32,
+        mean_distance: run.iter().map(|c| c.distance as f64).sum::<f64>() / run.len() as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(q0: i64, n: i64, step: i64, speed: f64, offset: f64) -> Vec<Candidate> {
+        (0..n)
+            .map(|i| {
+                let q = q0 + i * step;
+                Candidate {
+                    q_ms: q,
+                    r_ms: (speed * q as f64 + offset) as i64,
+                    distance: 10,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_excerpt_with_speed_and_offset() {
+        let mut c = line(0, 32, 250, 1.25, 40_000.0);
+        c.push(Candidate {
+            q_ms: 1000,
+            r_ms: 5_000,
+            distance: 30,
+        });
+        let segs = align_lines(&c, &AlignParams::default());
+        assert_eq!(segs.len(), 1);
+        let s = segs[0];
+        assert!((s.speed - 1.25).abs() < 0.02, "{s:?}");
+        assert_eq!(s.q_start_ms, 0);
+        assert_eq!(s.q_end_ms, 8000);
+        assert!((s.r_start_ms - 40_000).abs() < 100);
+        assert!((s.r_end_ms - 50_000).abs() < 150);
+        assert_eq!(s.matched_frames, 32);
+    }
+
+    #[test]
+    fn finds_two_segments_of_a_compilation() {
+        let mut c = line(0, 24, 250, 1.0, 10_000.0);
+        c.extend(line(6000, 24, 250, 1.0, -2_000.0));
+        let segs = align_lines(&c, &AlignParams::default());
+        assert_eq!(segs.len(), 2);
+        let mut starts: Vec<i64> = segs.iter().map(|s| s.q_start_ms).collect();
+        starts.sort();
+        assert_eq!(starts, vec![0, 6000]);
+    }
+}

@@ -1,0 +1,218 @@
+//! Command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use swordnet::hash::Algorithm;
+use swordnet::media::video::DecoderChoice;
+use swordnet::sampler::SamplePlan;
+
+/// swordnet: find copies of protected videos and images among uploads.
+#[derive(Parser, Debug)]
+#[command(name = "swordnet", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Add protected works (files or folders, recursive) to a catalogue.
+    Index(IndexArgs),
+    /// Scan uploads (files or folders) for copies of catalogued works.
+    Scan(ScanArgs),
+    /// List, show, change or remove works.
+    Works(WorksArgs),
+    /// Scan a folder of uploads and score the verdicts against a truth CSV.
+    Eval(EvalArgs),
+    /// Build a catalogue from samples/ and scan the sample uploads.
+    Demo(DemoArgs),
+    /// Print the fingerprint of a file (time, hash, quality per frame).
+    Hash(HashArgs),
+}
+
+/// Decoding options shared by the commands that read media.
+#[derive(Args, Debug, Clone)]
+pub struct DecodeArgs {
+    /// Video decoder: auto (ffmpeg if on PATH, else builtin), ffmpeg, builtin (H.264 in MP4/MOV).
+    #[arg(long, value_enum, default_value_t = DecoderChoice::Auto)]
+    pub decoder: DecoderChoice,
+    /// Largest picture area in pixels [default: 50000000].
+    #[arg(long)]
+    pub max_pixels: Option<u64>,
+    /// Largest file size in bytes [default: 8589934592].
+    #[arg(long)]
+    pub max_bytes: Option<u64>,
+    /// Longest video in seconds [default: 14400].
+    #[arg(long)]
+    pub max_duration: Option<u64>,
+    /// Most frames hashed from one file [default: 200000].
+    #[arg(long)]
+    pub max_frames: Option<u64>,
+    /// Seconds a decoder may run on one file before it is killed [default: 600].
+    #[arg(long)]
+    pub decode_timeout: Option<u64>,
+    /// JSON config file with "limits" and "policy" objects (see README).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Worker threads [default: number of cores].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// The catalogue (SQLite file, created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Files or folders to index.
+    pub paths: Vec<PathBuf>,
+    /// Title (default: file name); only with one file.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Rights holder for every work of this run.
+    #[arg(long)]
+    pub rights_holder: Option<String>,
+    /// Put these works on the early-warning list (stricter watch).
+    #[arg(long)]
+    pub key_work: bool,
+    /// CSV with columns path,title,rights_holder,key_work (paths relative to the CSV).
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Hash algorithm of a new catalogue.
+    #[arg(long, value_enum)]
+    pub algorithm: Option<Algorithm>,
+    /// Reference sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::REFERENCE_DEFAULT)]
+    pub sample: SamplePlan,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// Report formats.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per upload per line.
+    Jsonl,
+    /// One row per match (takedown list).
+    Csv,
+    /// A readable table.
+    Table,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// The catalogue.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Upload files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Write the report here (default: standard output).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Upload sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
+    pub sample: SamplePlan,
+    /// Continue the latest scan: skip uploads it already judged.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WorksArgs {
+    /// The catalogue.
+    #[arg(long)]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub action: WorksAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorksAction {
+    /// List every work.
+    List {
+        /// JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one work with its frame hashes.
+    Show {
+        /// Work id.
+        id: i64,
+    },
+    /// Remove a work and its frame hashes.
+    Remove {
+        /// Work id.
+        id: i64,
+    },
+    /// Change a work's title or key-work flag.
+    Set {
+        /// Work id.
+        id: i64,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// true or false.
+        #[arg(long)]
+        key_work: Option<bool>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The catalogue (references already indexed).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// truth.csv (columns as in corpus/dev/truth.csv).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Folder of uploads.
+    pub queries: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the scan report (JSON Lines) here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// List every wrong call.
+    #[arg(long)]
+    pub mistakes: bool,
+    /// Upload sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
+    pub sample: SamplePlan,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Folder with references/ and queries/ (default: the samples/ folder of this source tree).
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
+    /// Keep the demo catalogue here instead of a temporary file.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HashArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Hash algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Pdq)]
+    pub algorithm: Algorithm,
+    /// Sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::REFERENCE_DEFAULT)]
+    pub sample: SamplePlan,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}

@@ -1,0 +1,61 @@
+//! Turning arguments (and an optional JSON config file) into library options.
+
+use super::args::DecodeArgs;
+use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::limits::Limits;
+use swordnet::media::DecodeOptions;
+use swordnet::sampler::SamplePlan;
+use swordnet::verdict::Policy;
+
+/// The optional config file: `{"limits": {...}, "policy": {...}}`, any field may be left out.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    limits: Limits,
+    policy: Policy,
+}
+
+/// Limits, policy and decode options from the arguments; flags override the config file.
+pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Policy)> {
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(e, path))?;
+            serde_json::from_str::<ConfigFile>(&text).map_err(|e| {
+                Error::new(ErrorKind::Config, format!("bad config file: {e}")).with_path(path)
+            })?
+        }
+        None => ConfigFile::default(),
+    };
+    let mut limits = file.limits;
+    if let Some(v) = args.max_pixels {
+        limits.max_pixels = v;
+    }
+    if let Some(v) = args.max_bytes {
+        limits.max_bytes = v;
+    }
+    if let Some(v) = args.max_duration {
+        limits.max_duration_ms = v.saturating_mul(1000);
+    }
+    if let Some(v) = args.max_frames {
+        limits.max_frames = v;
+    }
+    if let Some(v) = args.decode_timeout {
+        limits.decode_timeout_s = v;
+    }
+    let decode = DecodeOptions {
+        limits,
+        decoder: args.decoder,
+        plan,
+        ..DecodeOptions::default()
+    };
+    Ok((decode, file.policy))
+}
+
+/// Worker threads: `--jobs` or the number of cores.
+pub fn jobs(args: &DecodeArgs) -> usize {
+    args.jobs.filter(|&j| j > 0).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    })
+}

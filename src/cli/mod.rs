@@ -1,0 +1,41 @@
+//! The command-line layer: parses arguments, calls the library, prints. Exit codes:
+//! 0 nothing infringing and no per-file error; 1 the run itself failed; 2 bad command line;
+//! 4 at least one upload infringing; 8 at least one upload (or work) could not be read;
+//! 12 both 4 and 8.
+
+pub mod args;
+mod config;
+mod demo;
+mod index;
+mod progress;
+mod scan;
+mod works;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit code bit: at least one upload infringing.
+pub const EXIT_INFRINGING: u8 = 4;
+/// Exit code bit: at least one file could not be read.
+pub const EXIT_FILE_ERRORS: u8 = 8;
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Index(a) => index::run(a),
+        Command::Scan(a) => scan::run(a),
+        Command::Works(a) => works::run(a),
+        Command::Eval(a) => scan::eval(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Hash(a) => works::hash(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("swordnet: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

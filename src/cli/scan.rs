@@ -1,0 +1,196 @@
+//! `swordnet scan` and `swordnet eval`.
+
+use super::args::{EvalArgs, Format, ScanArgs};
+use super::{config, progress, EXIT_FILE_ERRORS, EXIT_INFRINGING};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use swordnet::engine::{error_report, Engine, EngineOptions};
+use swordnet::error::{Error, Result};
+use swordnet::eval;
+use swordnet::report::{self, summary::Summary, QueryReport};
+use swordnet::scan::{collect_inputs, scan_batch, stored};
+use swordnet::store::Catalogue;
+use swordnet::verdict::VerdictKind;
+
+/// Scans `paths` against the catalogue; stores the scan; returns the reports in input order.
+pub fn scan_paths(
+    catalogue: &Catalogue,
+    engine: &Engine,
+    paths: &[PathBuf],
+    jobs: usize,
+    resume: bool,
+) -> Result<(i64, Vec<QueryReport>)> {
+    let settings = serde_json::json!({
+        "paths": paths.iter().map(|p| swordnet::paths::display_path(p)).collect::<Vec<_>>(),
+        "sample": engine.options().decode.plan.to_string(),
+        "policy": engine.options().policy,
+        "algorithm": engine.algorithm().id(),
+    });
+    let scan_id = match (resume, catalogue.latest_scan()?) {
+        (true, Some(scan)) => scan.id,
+        _ => catalogue.begin_scan(&settings.to_string())?,
+    };
+    let (files, missing) = collect_inputs(paths);
+    let bar = progress::bar(files.len(), "scanning");
+    let mut reports = Vec::new();
+    for (path, err) in &missing {
+        let r = error_report(path, err);
+        catalogue.store_result(scan_id, &stored(path, &r))?;
+        reports.push(r);
+    }
+    reports.extend(scan_batch(
+        engine,
+        &files,
+        Some((catalogue, scan_id)),
+        jobs,
+        &|_, _, _| bar.inc(1),
+    )?);
+    bar.finish_and_clear();
+    catalogue.finish_scan(scan_id)?;
+    Ok((scan_id, reports))
+}
+
+fn write_reports(
+    out: &mut dyn Write,
+    reports: &[QueryReport],
+    format: Format,
+    scan_id: i64,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::new(swordnet::ErrorKind::Io, e.to_string());
+    match format {
+        Format::Jsonl => {
+            for r in reports {
+                let line = serde_json::to_string(r)
+                    .map_err(|e| Error::new(swordnet::ErrorKind::Internal, e.to_string()))?;
+                writeln!(out, "{line}").map_err(io)?;
+            }
+        }
+        Format::Csv => report::csv::write(out, reports, Some(scan_id), false)?,
+        Format::Table => write!(out, "{}", report::table::render(reports)).map_err(io)?,
+    }
+    out.flush().map_err(io)
+}
+
+fn exit_code(summary: &Summary) -> u8 {
+    let mut code = 0;
+    if summary.count(VerdictKind::Infringing) > 0 {
+        code |= EXIT_INFRINGING;
+    }
+    if summary.count(VerdictKind::Error) > 0 {
+        code |= EXIT_FILE_ERRORS;
+    }
+    code
+}
+
+fn summary_line(scan_id: i64, s: &Summary) -> String {
+    let errors: Vec<String> = s
+        .errors_by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    format!(
+        "scan {scan_id}: {} uploads: {} infringing, {} review, {} clean, {} error{}",
+        s.uploads,
+        s.count(VerdictKind::Infringing),
+        s.count(VerdictKind::Review),
+        s.count(VerdictKind::Clean),
+        s.count(VerdictKind::Error),
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", errors.join(", "))
+        }
+    )
+}
+
+/// Loads the catalogue and the engine for scanning.
+pub fn engine_for(
+    db: &Path,
+    decode: swordnet::media::DecodeOptions,
+    policy: swordnet::verdict::Policy,
+) -> Result<(Catalogue, Engine)> {
+    if !db.exists() {
+        return Err(Error::new(
+            swordnet::ErrorKind::NotFound,
+            "no catalogue here; create one with `swordnet index`",
+        )
+        .with_path(db));
+    }
+    let catalogue = Catalogue::open(db, None)?;
+    let engine = Engine::from_catalogue(
+        &catalogue,
+        EngineOptions {
+            decode,
+            policy,
+            ..EngineOptions::default()
+        },
+    )?;
+    Ok((catalogue, engine))
+}
+
+/// `swordnet scan`.
+pub fn run(args: ScanArgs) -> Result<u8> {
+    let (decode, policy) = config::options(&args.decode, args.sample)?;
+    let (catalogue, engine) = engine_for(&args.db, decode, policy)?;
+    let (scan_id, reports) = scan_paths(
+        &catalogue,
+        &engine,
+        &args.paths,
+        config::jobs(&args.decode),
+        args.resume,
+    )?;
+    match &args.report {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
+            write_reports(&mut file, &reports, args.format, scan_id)?;
+        }
+        None => write_reports(
+            &mut std::io::stdout().lock(),
+            &reports,
+            args.format,
+            scan_id,
+        )?,
+    }
+    let summary = Summary::of(&reports);
+    eprintln!("{}", summary_line(scan_id, &summary));
+    Ok(exit_code(&summary))
+}
+
+/// `swordnet eval`.
+pub fn eval(args: EvalArgs) -> Result<u8> {
+    let (decode, policy) = config::options(&args.decode, args.sample)?;
+    let truth = eval::read_truth(&args.truth)?;
+    let (catalogue, engine) = engine_for(&args.db, decode, policy)?;
+    let started = std::time::Instant::now();
+    let (scan_id, reports) = scan_paths(
+        &catalogue,
+        &engine,
+        std::slice::from_ref(&args.queries),
+        config::jobs(&args.decode),
+        false,
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.report {
+        let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
+        write_reports(&mut file, &reports, Format::Jsonl, scan_id)?;
+    }
+    let figures = eval::evaluate(&truth, &reports);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures).unwrap_or_default()
+        );
+    } else {
+        print!("{}", eval::render(&figures));
+        if args.mistakes {
+            for (name, what) in &figures.mistakes {
+                println!("  {name}: {what}");
+            }
+        }
+    }
+    eprintln!(
+        "{} in {seconds:.1} s",
+        summary_line(scan_id, &Summary::of(&reports))
+    );
+    Ok(0)
+}

@@ -1,0 +1,119 @@
+//! `swordnet works` and `swordnet hash`.
+
+use super::args::{HashArgs, WorksAction, WorksArgs};
+use super::config;
+use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::fingerprint::{fingerprint_file, Role};
+use swordnet::hash::hasher_for;
+use swordnet::paths::display_path;
+use swordnet::store::Catalogue;
+
+/// `swordnet works ...`.
+pub fn run(args: WorksArgs) -> Result<u8> {
+    if !args.db.exists() {
+        return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
+    }
+    let catalogue = Catalogue::open(&args.db, None)?;
+    match args.action {
+        WorksAction::List { json } => {
+            let works = catalogue.works()?;
+            if json {
+                for w in &works {
+                    println!("{}", serde_json::to_string(w).unwrap_or_default());
+                }
+            } else {
+                println!(
+                    "{:>5}  {:<30} {:<20} {:<4} {:<6} {:>9} {:>7}",
+                    "id", "title", "rights holder", "key", "media", "duration", "frames"
+                );
+                for w in &works {
+                    println!(
+                        "{:>5}  {:<30} {:<20} {:<4} {:<6} {:>8.1}s {:>7}",
+                        w.id,
+                        w.title,
+                        w.rights_holder.as_deref().unwrap_or("-"),
+                        if w.key_work { "yes" } else { "no" },
+                        w.media,
+                        w.duration_ms as f64 / 1000.0,
+                        w.frame_count
+                    );
+                }
+                eprintln!(
+                    "{} works, algorithm {}",
+                    works.len(),
+                    catalogue.algorithm().id()
+                );
+            }
+        }
+        WorksAction::Show { id } => {
+            let w = catalogue.work(id)?;
+            println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
+            for f in catalogue.frames_of(id)? {
+                println!(
+                    "{:>9}  {}  q{}",
+                    f.t_ms,
+                    f.hash.to_hex(catalogue.algorithm()),
+                    f.quality
+                );
+            }
+        }
+        WorksAction::Remove { id } => {
+            catalogue.remove_work(id)?;
+            println!("removed work {id}");
+        }
+        WorksAction::Set {
+            id,
+            title,
+            key_work,
+        } => {
+            catalogue.update_work(id, title.as_deref(), key_work)?;
+            let w = catalogue.work(id)?;
+            println!("work {id}: title {:?}, key work {}", w.title, w.key_work);
+        }
+    }
+    Ok(0)
+}
+
+/// `swordnet hash FILE`.
+pub fn hash(args: HashArgs) -> Result<u8> {
+    let (decode, _) = config::options(&args.decode, args.sample)?;
+    let hasher = hasher_for(args.algorithm);
+    let fp = fingerprint_file(&args.file, &decode, hasher.as_ref(), Role::Plain)?;
+    if args.json {
+        let frames: Vec<_> = fp
+            .frames
+            .iter()
+            .map(|f| serde_json::json!({"t_ms": f.t_ms, "hash": f.hash.to_hex(args.algorithm), "quality": f.quality}))
+            .collect();
+        let doc = serde_json::json!({
+            "file": display_path(&args.file),
+            "algorithm": args.algorithm.id(),
+            "media": fp.media.as_str(),
+            "width": fp.width,
+            "height": fp.height,
+            "duration_ms": fp.duration_ms,
+            "active_area": fp.active_area,
+            "frames": frames,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        println!(
+            "# {} {} {}x{} {} ms {}",
+            display_path(&args.file),
+            fp.media.as_str(),
+            fp.width,
+            fp.height,
+            fp.duration_ms,
+            args.algorithm.id()
+        );
+        for f in &fp.frames {
+            println!(
+                "{:>9}  {}  {:>3}",
+                f.t_ms,
+                f.hash.to_hex(args.algorithm),
+                f.quality
+            );
+        }
+    }
+    Ok(0)
+}

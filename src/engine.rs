@@ -1,0 +1,484 @@
+//! One file through the pipeline: [`index_file`] fingerprints a protected work into the
+//! catalogue; [`Engine`] holds the in-memory search index over every reference frame hash and
+//! judges one upload ([`Engine::judge_file`]): fingerprint ─► search (every query orientation
+//! and view) ─► align per work ─► policy ─► [`QueryReport`].
+
+use crate::align::{self, AlignParams, Candidate, Segment};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fingerprint::{fingerprint_file, Fingerprint, Role};
+use crate::hash::{hasher_for, Algorithm, FrameHasher, Orientation};
+use crate::media::{sniff, DecodeOptions, MediaType};
+use crate::paths::display_path;
+use crate::report::{ErrorReport, MatchReport, QueryReport};
+use crate::sampler::SamplePlan;
+use crate::search::{linear::LinearIndex, mih::MihIndex, HammingIndex, Hit};
+use crate::store::{default_title, Catalogue, NewWork, WorkRow};
+use crate::verdict::{Evidence, Policy, VerdictKind};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::time::Instant;
+
+/// Reference hashes at or above this count are searched with multi-index hashing; below it
+/// the linear scan is faster.
+pub const MIH_MIN_HASHES: usize = 100_000;
+
+/// What the caller says about a work being indexed.
+#[derive(Debug, Clone, Default)]
+pub struct WorkMeta {
+    /// Title (default: the file name without extension).
+    pub title: Option<String>,
+    /// Rights holder.
+    pub rights_holder: Option<String>,
+    /// On the early-warning list.
+    pub key_work: bool,
+}
+
+/// What indexing one file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexOutcome {
+    /// Stored as a new work.
+    Added {
+        /// Its id.
+        work_id: i64,
+        /// Frame hashes stored.
+        frames: usize,
+    },
+    /// The same content (SHA-256) was already indexed: nothing written.
+    AlreadyIndexed {
+        /// The existing work's id.
+        work_id: i64,
+    },
+}
+
+/// SHA-256 of a file's bytes, lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(e, path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Fingerprints `path` densely and stores it as a work (one transaction).
+///
+/// Errors: decoding errors of the file; [`ErrorKind::LowQuality`] when no frame has quality
+/// ≥ `min_quality` (a blank or uniform file is never accepted as a protected work).
+pub fn index_file(
+    catalogue: &Catalogue,
+    path: &Path,
+    meta: &WorkMeta,
+    options: &DecodeOptions,
+    min_quality: u8,
+) -> Result<IndexOutcome> {
+    let sha256 = sha256_file(path)?;
+    if let Some(w) = catalogue.work_by_sha256(&sha256)? {
+        return Ok(IndexOutcome::AlreadyIndexed { work_id: w.id });
+    }
+    let hasher = hasher_for(catalogue.algorithm());
+    let fp = fingerprint_file(path, options, hasher.as_ref(), Role::Reference)?;
+    if fp.informative_frames(min_quality) == 0 {
+        return Err(Error::new(
+            ErrorKind::LowQuality,
+            format!(
+                "no frame has quality >= {min_quality} (blank, uniform or near-black): not accepted as a protected work"
+            ),
+        )
+        .with_path(path));
+    }
+    let work = NewWork {
+        path: path.to_path_buf(),
+        title: meta.title.clone().unwrap_or_else(|| default_title(path)),
+        rights_holder: meta.rights_holder.clone(),
+        key_work: meta.key_work,
+        sha256,
+    };
+    let (work_id, added) = catalogue.add_work(&work, &fp)?;
+    Ok(if added {
+        IndexOutcome::Added {
+            work_id,
+            frames: fp.primary_frames().count(),
+        }
+    } else {
+        IndexOutcome::AlreadyIndexed { work_id }
+    })
+}
+
+/// How uploads are judged.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Decoding and sampling of uploads.
+    pub decode: DecodeOptions,
+    /// The policy.
+    pub policy: Policy,
+    /// Orientations each upload frame is searched under.
+    pub orientations: Vec<Orientation>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            decode: DecodeOptions::default(),
+            policy: Policy::default(),
+            orientations: Orientation::QUERY_DEFAULT.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RefFrame {
+    work: u32,
+    t_ms: i64,
+}
+
+/// The matcher: every reference frame hash of a catalogue in a search index, plus the works.
+pub struct Engine {
+    hasher: Box<dyn FrameHasher>,
+    index: Box<dyn HammingIndex>,
+    frames: Vec<RefFrame>,
+    works: Vec<WorkRow>,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// Loads every informative reference frame hash of `catalogue` into a search index.
+    pub fn from_catalogue(catalogue: &Catalogue, options: EngineOptions) -> Result<Engine> {
+        let works = catalogue.works()?;
+        let position: HashMap<i64, u32> = works
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i as u32))
+            .collect();
+        let mut hashes = Vec::new();
+        let mut frames = Vec::new();
+        for f in catalogue.all_frames()? {
+            let Some(&work) = position.get(&f.work_id) else {
+                continue;
+            };
+            if f.quality < options.policy.min_quality {
+                continue;
+            }
+            hashes.push(f.hash);
+            frames.push(RefFrame { work, t_ms: f.t_ms });
+        }
+        let index: Box<dyn HammingIndex> = if hashes.len() >= MIH_MIN_HASHES {
+            Box::new(MihIndex::new(hashes))
+        } else {
+            Box::new(LinearIndex::new(hashes))
+        };
+        Ok(Engine {
+            hasher: hasher_for(catalogue.algorithm()),
+            index,
+            frames,
+            works,
+            options,
+        })
+    }
+
+    /// The hash algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.hasher.algorithm()
+    }
+
+    /// The works loaded.
+    pub fn works(&self) -> &[WorkRow] {
+        &self.works
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Fingerprints and judges one upload. Never fails: a bad file is a report with verdict
+    /// `error`.
+    pub fn judge_file(&self, path: &Path) -> QueryReport {
+        let started = Instant::now();
+        let mut report = match fingerprint_file(
+            path,
+            &self.options.decode,
+            self.hasher.as_ref(),
+            Role::Query,
+        ) {
+            Ok(fp) => self.judge_fingerprint(path, &fp),
+            Err(e) => error_report(path, &e),
+        };
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        report
+    }
+
+    /// Judges an already computed fingerprint.
+    pub fn judge_fingerprint(&self, path: &Path, fp: &Fingerprint) -> QueryReport {
+        let policy = &self.options.policy;
+        let informative = fp.informative_frames(policy.min_quality) as u32;
+        let mut report = QueryReport {
+            query: display_path(path),
+            media: Some(fp.media.as_str().to_string()),
+            verdict: VerdictKind::Clean,
+            error: None,
+            matches: Vec::new(),
+            reasons: Vec::new(),
+            duration_ms: fp.duration_ms,
+            frames: fp.frames.len() as u32,
+            informative_frames: informative,
+            status: "ok".into(),
+            elapsed_ms: 0,
+        };
+        if informative == 0 {
+            report.status = "low_quality".into();
+            report.reasons.push(format!(
+                "insufficient content: no frame has quality >= {} (blank, uniform or near-black)",
+                policy.min_quality
+            ));
+            return report;
+        }
+        report.matches = self.find_matches(fp);
+        report.verdict = report
+            .matches
+            .iter()
+            .map(|m| m.verdict)
+            .max()
+            .unwrap_or(VerdictKind::Clean);
+        match report.matches.first() {
+            Some(best) => report.reasons.push(best.reason.clone()),
+            None => report.reasons.push("no match with any indexed work".into()),
+        }
+        report
+    }
+
+    /// Candidates grouped by (work position, orientation).
+    fn candidates(
+        &self,
+        fp: &Fingerprint,
+        radius: u32,
+    ) -> HashMap<(u32, Orientation), Vec<Candidate>> {
+        let min_quality = self.options.policy.min_quality;
+        let mut groups: HashMap<(u32, Orientation), Vec<Candidate>> = HashMap::new();
+        let mut hits: Vec<Hit> = Vec::new();
+        {
+            for f in fp.frames.iter().filter(|f| f.quality >= min_quality) {
+                for &o in &self.options.orientations {
+                    hits.clear();
+                    self.index
+                        .search(&f.dihedral[o as usize], radius, &mut hits);
+                    for h in &hits {
+                        let r = self.frames[h.id as usize];
+                        groups.entry((r.work, o)).or_default().push(Candidate {
+                            q_ms: f.t_ms,
+                            r_ms: r.t_ms,
+                            distance: h.distance,
+                        });
+                    }
+                }
+            }
+        }
+        for cands in groups.values_mut() {
+            cands.sort_by_key(|c| (c.q_ms, c.r_ms, c.distance));
+            cands.dedup_by(|a, b| a.q_ms == b.q_ms && a.r_ms == b.r_ms);
+            keep_nearest(cands, NEAREST_MARGIN);
+        }
+        groups
+    }
+
+    fn find_matches(&self, fp: &Fingerprint) -> Vec<MatchReport> {
+        let policy = &self.options.policy;
+        let algorithm = self.algorithm();
+        let to_pdq_scale = 256.0 / algorithm.bits() as f64;
+        let query_is_image = fp.media == MediaType::Image;
+        let pdq_radius = if query_is_image {
+            policy
+                .standard
+                .image_review_distance
+                .max(policy.key_work.image_review_distance)
+        } else {
+            policy.video_radius
+        };
+        let radius = algorithm.scale_radius(pdq_radius);
+        let interval = match self.options.decode.plan {
+            SamplePlan::IntervalMs(ms) => ms as i64,
+            SamplePlan::Keyframes => 1000,
+        };
+        let span = fp.span_ms() as i64;
+        let mut found: Vec<(u32, Orientation, Segment)> = Vec::new();
+        for ((work, orientation), cands) in self.candidates(fp, radius) {
+            let w = &self.works[work as usize];
+            let params = AlignParams {
+                query_interval_ms: interval,
+                query_duration_ms: span,
+                reference_duration_ms: w.duration_ms as i64,
+                ..AlignParams::default()
+            };
+            let segments = if query_is_image {
+                best_single(&cands)
+            } else if w.media == "image" {
+                align::align_still(&cands, &params)
+            } else {
+                align::align(&cands, &params)
+            };
+            found.extend(segments.into_iter().map(|s| (work, orientation, s)));
+        }
+        // Strongest first; one segment per stretch of upload time per work.
+        found.sort_by(|a, b| {
+            b.2.matched_frames
+                .cmp(&a.2.matched_frames)
+                .then(a.2.mean_distance.total_cmp(&b.2.mean_distance))
+        });
+        let mut kept: Vec<(u32, Orientation, Segment)> = Vec::new();
+        for (work, o, s) in found {
+            let overlaps = kept
+                .iter()
+                .any(|(w, _, k)| *w == work && overlap(k, &s) > 0.5);
+            if !overlaps {
+                kept.push((work, o, s));
+            }
+        }
+        let mut matches: Vec<MatchReport> = kept
+            .into_iter()
+            .filter_map(|(work, o, s)| {
+                let w = &self.works[work as usize];
+                let mean_pdq = s.mean_distance * to_pdq_scale;
+                let evidence = Evidence {
+                    query_is_image,
+                    key_work: w.key_work,
+                    duration_ms: s.query_duration_ms(),
+                    query_span_ms: span,
+                    matched_frames: s.matched_frames,
+                    mean_distance: mean_pdq,
+                };
+                let (verdict, reason) = policy.judge(&evidence);
+                if verdict == VerdictKind::Clean {
+                    return None;
+                }
+                let frames_factor = if query_is_image {
+                    1.0
+                } else {
+                    (s.matched_frames as f64 / 8.0).min(1.0)
+                };
+                Some(MatchReport {
+                    reference: display_path(&w.path),
+                    work_id: w.id,
+                    title: w.title.clone(),
+                    rights_holder: w.rights_holder.clone(),
+                    key_work: w.key_work,
+                    query_start_ms: s.q_start_ms,
+                    query_end_ms: s.q_end_ms,
+                    reference_start_ms: s.r_start_ms,
+                    reference_end_ms: s.r_end_ms,
+                    speed: (s.speed * 1000.0).round() / 1000.0,
+                    mirrored: o.is_mirrored(),
+                    transform: o.transform_name().to_string(),
+                    cropped: fp.active_area.is_some(),
+                    matched_frames: s.matched_frames,
+                    mean_distance: (s.mean_distance * 10.0).round() / 10.0,
+                    score: ((frames_factor * (1.0 - mean_pdq / 64.0).max(0.0)) * 1000.0).round()
+                        / 1000.0,
+                    verdict,
+                    reason,
+                })
+            })
+            .collect();
+        matches.sort_by(|a, b| {
+            b.verdict
+                .cmp(&a.verdict)
+                .then(b.score.total_cmp(&a.score))
+                .then(b.matched_frames.cmp(&a.matched_frames))
+        });
+        matches
+    }
+}
+
+/// Bits above a query frame's closest pair within which its other pairs are kept.
+pub const NEAREST_MARGIN: u32 = 8;
+
+/// Keeps, for each query frame, only the pairs within `margin` bits of its closest pair: in a
+/// static scene every reference frame is near every query frame, and only the nearest ones
+/// carry the timing.
+fn keep_nearest(cands: &mut Vec<Candidate>, margin: u32) {
+    let mut best: HashMap<i64, u32> = HashMap::new();
+    for c in cands.iter() {
+        let e = best.entry(c.q_ms).or_insert(c.distance);
+        *e = (*e).min(c.distance);
+    }
+    cands.retain(|c| c.distance <= best[&c.q_ms] + margin);
+}
+
+/// The closest pair, as a zero-length segment (image uploads).
+fn best_single(cands: &[Candidate]) -> Vec<Segment> {
+    cands
+        .iter()
+        .min_by_key(|c| (c.distance, c.r_ms))
+        .map(|c| Segment {
+            q_start_ms: c.q_ms,
+            q_end_ms: c.q_ms,
+            r_start_ms: c.r_ms,
+            r_end_ms: c.r_ms,
+            speed: 0.0,
+            offset_ms: 0.0,
+            matched_frames: 1,
+            mean_distance: c.distance as f64,
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Share of the shorter segment's query range that the other covers (1 for two points at
+/// the same time).
+fn overlap(a: &Segment, b: &Segment) -> f64 {
+    let start = a.q_start_ms.max(b.q_start_ms);
+    let end = a.q_end_ms.min(b.q_end_ms);
+    let shorter = a.query_duration_ms().min(b.query_duration_ms());
+    if shorter <= 0 {
+        return if start <= end { 1.0 } else { 0.0 };
+    }
+    ((end - start).max(0) as f64) / shorter as f64
+}
+
+/// The report of an upload that could not be judged.
+pub fn error_report(path: &Path, err: &Error) -> QueryReport {
+    QueryReport {
+        query: display_path(path),
+        media: guess_media(path),
+        verdict: VerdictKind::Error,
+        error: Some(ErrorReport {
+            kind: err.kind.as_str().to_string(),
+            message: err.message.clone(),
+        }),
+        matches: Vec::new(),
+        reasons: vec![format!("{}: {}", err.kind, err.message)],
+        duration_ms: 0,
+        frames: 0,
+        informative_frames: 0,
+        status: "error".into(),
+        elapsed_ms: 0,
+    }
+}
+
+/// "image" or "video" from the first bytes (or `None`).
+fn guess_media(path: &Path) -> Option<String> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(256)
+        .read_to_end(&mut head)
+        .ok()?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    match sniff::sniff(&head, ext.as_deref()) {
+        sniff::Sniffed::Image(_) => Some("image".into()),
+        sniff::Sniffed::Mp4 | sniff::Sniffed::OtherVideo => Some("video".into()),
+        sniff::Sniffed::Unknown => None,
+    }
+}

@@ -1,0 +1,328 @@
+//! Scoring a scan against a truth file laid out like `corpus/dev/truth.csv`: precision, recall,
+//! F1, false-positive rates (clean distractors, hard negatives), recall per transform and per
+//! media kind, and the mean IoU of the matched time ranges.
+//!
+//! An infringing upload counts as found only when its verdict is `infringing` and every truth
+//! reference is among its matches (compared by file name). A `review` verdict counts for the
+//! "review or better" column only.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::report::QueryReport;
+use crate::verdict::VerdictKind;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// One row of truth.csv.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthRow {
+    /// Upload file name.
+    pub query: String,
+    /// `video` or `image`.
+    pub media: String,
+    /// `infringing` or `clean`.
+    pub verdict: String,
+    /// Reference file name(s), `;`-separated.
+    #[serde(default)]
+    pub reference: String,
+    /// Reference start(s), seconds.
+    #[serde(default)]
+    pub ref_start: String,
+    /// Reference end(s), seconds.
+    #[serde(default)]
+    pub ref_end: String,
+    /// Query start(s), seconds.
+    #[serde(default)]
+    pub query_start: String,
+    /// Query end(s), seconds.
+    #[serde(default)]
+    pub query_end: String,
+    /// Transform label.
+    #[serde(default)]
+    pub transform: String,
+    /// `infringing`, `infringing_natural`, `distractor`, `hard_negative`.
+    #[serde(default)]
+    pub category: String,
+}
+
+/// Reads a truth CSV.
+pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot read truth file: {e}")).with_path(path)
+    })?;
+    reader
+        .deserialize()
+        .collect::<std::result::Result<Vec<TruthRow>, _>>()
+        .map_err(|e| Error::new(ErrorKind::Config, format!("bad truth file: {e}")).with_path(path))
+}
+
+/// Found / total for one group.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct GroupRecall {
+    /// Infringing rows.
+    pub total: usize,
+    /// Found (`infringing` with the right references).
+    pub found: usize,
+    /// Found as `review` or better with the right references.
+    pub review_or_better: usize,
+    /// found / total.
+    pub recall: f64,
+}
+
+/// The evaluation's figures.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct EvalReport {
+    /// Truth rows scored.
+    pub queries: usize,
+    /// Truth rows without a report (not scanned).
+    pub missing: usize,
+    /// Uploads with verdict `error`.
+    pub errors: usize,
+    /// Infringing rows found.
+    pub true_positives: usize,
+    /// Flagged `infringing` but clean, or with a wrong reference.
+    pub false_positives: usize,
+    /// Infringing rows not found.
+    pub false_negatives: usize,
+    /// TP / (TP + FP).
+    pub precision: f64,
+    /// TP / infringing rows.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Clean rows flagged infringing / clean rows.
+    pub false_positive_rate: f64,
+    /// Among `distractor` rows.
+    pub fpr_distractor: f64,
+    /// Among `hard_negative` rows.
+    pub fpr_hard_negative: f64,
+    /// Clean rows given `review`.
+    pub clean_in_review: usize,
+    /// Recall per transform label.
+    pub by_transform: BTreeMap<String, GroupRecall>,
+    /// Recall per media kind.
+    pub by_media: BTreeMap<String, GroupRecall>,
+    /// Mean IoU of the upload time range, over found video matches with truth ranges.
+    pub mean_iou_query: f64,
+    /// Mean IoU of the reference time range, likewise.
+    pub mean_iou_reference: f64,
+    /// Found video matches that had truth ranges.
+    pub iou_samples: usize,
+    /// The file names of wrong calls, for inspection: (name, what went wrong).
+    pub mistakes: Vec<(String, String)>,
+}
+
+fn file_name(s: &str) -> String {
+    Path::new(s)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| s.to_string())
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(';')
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn iou(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let inter = (a.1.min(b.1) - a.0.max(b.0)).max(0.0);
+    let union = (a.1.max(b.1) - a.0.min(b.0)).max(1e-9);
+    inter / union
+}
+
+/// Scores `reports` against `truth`.
+pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
+    let by_name: HashMap<String, &QueryReport> =
+        reports.iter().map(|r| (file_name(&r.query), r)).collect();
+    let mut e = EvalReport {
+        queries: truth.len(),
+        ..Default::default()
+    };
+    let (mut clean, mut clean_flagged) = (0usize, 0usize);
+    let mut per_category: HashMap<&str, (usize, usize)> = HashMap::new();
+    let (mut iou_q, mut iou_r) = (0.0, 0.0);
+    for row in truth {
+        let Some(report) = by_name.get(&row.query) else {
+            e.missing += 1;
+            continue;
+        };
+        if report.verdict == VerdictKind::Error {
+            e.errors += 1;
+        }
+        let flagged = report.verdict == VerdictKind::Infringing;
+        let matched_refs: Vec<String> = report
+            .matches
+            .iter()
+            .map(|m| file_name(&m.reference))
+            .collect();
+        if row.verdict != "infringing" {
+            clean += 1;
+            let c = per_category.entry(row.category.as_str()).or_default();
+            c.0 += 1;
+            if flagged {
+                clean_flagged += 1;
+                c.1 += 1;
+                e.false_positives += 1;
+                e.mistakes.push((
+                    row.query.clone(),
+                    format!(
+                        "clean {} flagged as {}",
+                        row.category,
+                        matched_refs.join(";")
+                    ),
+                ));
+            } else if report.verdict == VerdictKind::Review {
+                e.clean_in_review += 1;
+            }
+            continue;
+        }
+        let refs = split(&row.reference);
+        let all_refs = refs.iter().all(|r| matched_refs.contains(r));
+        let found = flagged && all_refs;
+        let review = report.verdict >= VerdictKind::Review
+            && report.verdict != VerdictKind::Error
+            && all_refs;
+        for (key, map) in [
+            (&row.transform, &mut e.by_transform),
+            (&row.media, &mut e.by_media),
+        ] {
+            let g = map.entry(key.clone()).or_default();
+            g.total += 1;
+            g.found += found as usize;
+            g.review_or_better += review as usize;
+        }
+        if found {
+            e.true_positives += 1;
+        } else {
+            e.false_negatives += 1;
+            if flagged {
+                e.false_positives += 1;
+            }
+            e.mistakes.push((
+                row.query.clone(),
+                format!(
+                    "{} {} missed: verdict {} matches [{}]",
+                    row.media,
+                    row.transform,
+                    report.verdict.as_str(),
+                    matched_refs.join(";")
+                ),
+            ));
+            continue;
+        }
+        let ranges = (
+            split(&row.ref_start),
+            split(&row.ref_end),
+            split(&row.query_start),
+            split(&row.query_end),
+        );
+        for (i, r) in refs.iter().enumerate() {
+            let parse = |v: &Vec<String>| v.get(i).and_then(|s| s.parse::<f64>().ok());
+            let (Some(rs), Some(re), Some(qs), Some(qe)) = (
+                parse(&ranges.0),
+                parse(&ranges.1),
+                parse(&ranges.2),
+                parse(&ranges.3),
+            ) else {
+                continue;
+            };
+            let best = report
+                .matches
+                .iter()
+                .filter(|m| &file_name(&m.reference) == r)
+                .map(|m| {
+                    let q = iou(
+                        (qs, qe),
+                        (
+                            m.query_start_ms as f64 / 1000.0,
+                            m.query_end_ms as f64 / 1000.0,
+                        ),
+                    );
+                    let rr = iou(
+                        (rs, re),
+                        (
+                            m.reference_start_ms as f64 / 1000.0,
+                            m.reference_end_ms as f64 / 1000.0,
+                        ),
+                    );
+                    (q, rr)
+                })
+                .max_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+            if let Some((q, rr)) = best {
+                iou_q += q;
+                iou_r += rr;
+                e.iou_samples += 1;
+            }
+        }
+    }
+    let tp = e.true_positives as f64;
+    e.precision = if tp + e.false_positives as f64 > 0.0 {
+        tp / (tp + e.false_positives as f64)
+    } else {
+        1.0
+    };
+    let infringing = (e.true_positives + e.false_negatives) as f64;
+    e.recall = if infringing > 0.0 {
+        tp / infringing
+    } else {
+        1.0
+    };
+    e.f1 = if e.precision + e.recall > 0.0 {
+        2.0 * e.precision * e.recall / (e.precision + e.recall)
+    } else {
+        0.0
+    };
+    e.false_positive_rate = if clean > 0 {
+        clean_flagged as f64 / clean as f64
+    } else {
+        0.0
+    };
+    let rate = |c: Option<&(usize, usize)>| {
+        c.map(|&(n, f)| if n > 0 { f as f64 / n as f64 } else { 0.0 })
+            .unwrap_or(0.0)
+    };
+    e.fpr_distractor = rate(per_category.get("distractor"));
+    e.fpr_hard_negative = rate(per_category.get("hard_negative"));
+    for g in e.by_transform.values_mut().chain(e.by_media.values_mut()) {
+        g.recall = if g.total > 0 {
+            g.found as f64 / g.total as f64
+        } else {
+            0.0
+        };
+    }
+    if e.iou_samples > 0 {
+        e.mean_iou_query = iou_q / e.iou_samples as f64;
+        e.mean_iou_reference = iou_r / e.iou_samples as f64;
+    }
+    e
+}
+
+/// The figures as a plain-text table.
+pub fn render(e: &EvalReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "queries {}  missing {}  errors {}\nprecision {:.4}  recall {:.4}  F1 {:.4}\nTP {}  FP {}  FN {}\nFPR {:.4} (distractor {:.4}, hard negative {:.4}); clean rows in review: {}\nmean IoU query {:.3}  reference {:.3}  (over {} matches)\n\n",
+        e.queries, e.missing, e.errors, e.precision, e.recall, e.f1, e.true_positives, e.false_positives,
+        e.false_negatives, e.false_positive_rate, e.fpr_distractor, e.fpr_hard_negative, e.clean_in_review,
+        e.mean_iou_query, e.mean_iou_reference, e.iou_samples
+    ));
+    s.push_str(&format!(
+        "{:<28} {:>6} {:>6} {:>8} {:>10}\n",
+        "group", "total", "found", "recall", "review+"
+    ));
+    for (title, map) in [("media", &e.by_media), ("transform", &e.by_transform)] {
+        for (k, g) in map {
+            s.push_str(&format!(
+                "{:<28} {:>6} {:>6} {:>8.3} {:>10}\n",
+                format!("{title}:{k}"),
+                g.total,
+                g.found,
+                g.recall,
+                g.review_or_better
+            ));
+        }
+    }
+    s
+}

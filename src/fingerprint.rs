@@ -1,0 +1,219 @@
+//! Fingerprints: the ordered frame hashes of one medium, with its duration and algorithm.
+//!
+//! [`fingerprint_file`] runs media ─► sampler ─► hash for one file. Border detection runs on
+//! the first [`BORDER_PROBE_FRAMES`] sampled frames and the area found is applied to the whole
+//! video (stable over time); memory stays bounded however long the video is.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::borders::{self, ActiveArea, BorderMode};
+use crate::hash::views::{self, View};
+use crate::hash::{Algorithm, FrameHasher, Hash256, Picture, PictureHash};
+use crate::media::{self, DecodeOptions, Frame, MediaType};
+use std::path::Path;
+
+/// Sampled frames looked at together to find a video's borders.
+pub const BORDER_PROBE_FRAMES: usize = 24;
+
+/// View id of a query frame hashed whole, borders included (when borders were removed from
+/// the primary view).
+pub const UNCROPPED_VIEW: u8 = 63;
+
+/// One frame's hash with its time and quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameHash {
+    /// Presentation time in ms from the first frame.
+    pub t_ms: i64,
+    /// Which view of the frame: 0 = the frame itself (standard PDQ of its active area), else
+    /// the position in the role's view list ([`crate::hash::views`]) or [`UNCROPPED_VIEW`].
+    pub view: u8,
+    /// 0–100 (PDQ gradient quality); below the policy's minimum the frame never matches.
+    pub quality: u8,
+    /// The hash of the frame as shown.
+    pub hash: Hash256,
+    /// The hashes of the eight orientations (index = [`crate::hash::Orientation`]).
+    pub dihedral: [Hash256; 8],
+}
+
+impl FrameHash {
+    fn new(t_ms: i64, view: u8, h: PictureHash) -> Self {
+        FrameHash {
+            t_ms,
+            view,
+            quality: h.quality,
+            hash: h.hash,
+            dihedral: h.dihedral,
+        }
+    }
+}
+
+/// Whether a file is fingerprinted as a protected work or as an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A protected work: only uniform bars are cropped; crops and rotations are added as views.
+    Reference,
+    /// An upload: uniform bars and blurred fill are cropped, and the uncropped frame is kept
+    /// as another view in case the crop was wrong; centre crops are added as views.
+    Query,
+    /// Only the primary view (for `swordnet hash` and exchange with other PDQ systems).
+    Plain,
+}
+
+/// The frame hashes of one medium.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    /// The hash algorithm.
+    pub algorithm: Algorithm,
+    /// Image or video.
+    pub media: MediaType,
+    /// Displayed width in pixels.
+    pub width: u32,
+    /// Displayed height in pixels.
+    pub height: u32,
+    /// Duration in ms (0 for a still image).
+    pub duration_ms: u64,
+    /// Frame hashes in time order; each frame's views follow each other, view 0 first.
+    pub frames: Vec<FrameHash>,
+    /// The active area that was hashed (`None`: the whole picture).
+    pub active_area: Option<ActiveArea>,
+    /// The decoder that read it.
+    pub decoder: &'static str,
+}
+
+impl Fingerprint {
+    /// The time span the frames cover in ms: the duration if known, else the last frame's time.
+    pub fn span_ms(&self) -> u64 {
+        let last = self
+            .frames
+            .last()
+            .map(|f| f.t_ms.max(0) as u64)
+            .unwrap_or(0);
+        self.duration_ms.max(last)
+    }
+
+    /// The view-0 hashes: one per sampled frame.
+    pub fn primary_frames(&self) -> impl Iterator<Item = &FrameHash> {
+        self.frames.iter().filter(|f| f.view == 0)
+    }
+
+    /// Sampled frames (view 0) whose quality is at least `min_quality`.
+    pub fn informative_frames(&self, min_quality: u8) -> usize {
+        self.primary_frames()
+            .filter(|f| f.quality >= min_quality)
+            .count()
+    }
+}
+
+/// Decodes and hashes `path`.
+///
+/// Errors: every error of [`media::decode_file`].
+pub fn fingerprint_file(
+    path: &Path,
+    options: &DecodeOptions,
+    hasher: &dyn FrameHasher,
+    role: Role,
+) -> Result<Fingerprint> {
+    let mode = match role {
+        Role::Reference | Role::Plain => BorderMode::UniformBars,
+        Role::Query => BorderMode::BarsAndBlur,
+    };
+    let mut state = Hashing {
+        hasher,
+        role,
+        mode,
+        pending: Vec::new(),
+        area: None,
+        decided: false,
+        views: Vec::new(),
+        frames: Vec::new(),
+    };
+    let info = media::decode_file(path, options, &mut |frame| {
+        state.push(frame);
+        true
+    })?;
+    state.finish();
+    if state.frames.is_empty() {
+        return Err(Error::new(ErrorKind::Decode, "no frame decoded").with_path(path));
+    }
+    Ok(Fingerprint {
+        algorithm: hasher.algorithm(),
+        media: info.media,
+        width: info.width,
+        height: info.height,
+        duration_ms: info.duration_ms,
+        frames: state.frames,
+        active_area: state.area,
+        decoder: info.decoder,
+    })
+}
+
+/// Streaming state: buffers the first frames until the borders are decided.
+struct Hashing<'a> {
+    hasher: &'a dyn FrameHasher,
+    role: Role,
+    mode: BorderMode,
+    pending: Vec<Frame>,
+    area: Option<ActiveArea>,
+    decided: bool,
+    views: Vec<View>,
+    frames: Vec<FrameHash>,
+}
+
+impl Hashing<'_> {
+    fn push(&mut self, frame: Frame) {
+        if self.decided {
+            self.hash_frame(&frame);
+            return;
+        }
+        self.pending.push(frame);
+        if self.pending.len() >= BORDER_PROBE_FRAMES {
+            self.decide();
+        }
+    }
+
+    fn decide(&mut self) {
+        let pictures: Vec<&Picture> = self.pending.iter().map(|f| &f.picture).collect();
+        self.area = borders::detect(&pictures, self.mode);
+        let still = self.pending.len() == 1 && self.pending[0].t_ms == 0;
+        self.views = match (self.role, still) {
+            (Role::Plain, _) => vec![View::Primary],
+            (Role::Reference, true) => views::reference_image_views(),
+            (Role::Reference, false) => views::reference_video_views(),
+            (Role::Query, true) => views::query_image_views(),
+            (Role::Query, false) => views::query_video_views(),
+        };
+        self.decided = true;
+        for frame in std::mem::take(&mut self.pending) {
+            self.hash_frame(&frame);
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.decided {
+            self.decide();
+        }
+    }
+
+    fn hash_frame(&mut self, frame: &Frame) {
+        let active = match self.area {
+            Some(area) => area.apply(&frame.picture),
+            None => frame.picture.clone(),
+        };
+        let small = views::downscale(&active, views::VIEW_MAX_SIDE);
+        for (i, view) in self.views.iter().enumerate() {
+            let hash = match view {
+                View::Primary => Some(self.hasher.hash(&active)),
+                other => views::render(*other, &small).map(|p| self.hasher.hash(&p)),
+            };
+            if let Some(h) = hash {
+                self.frames.push(FrameHash::new(frame.t_ms, i as u8, h));
+            }
+        }
+        if self.area.is_some() && self.role == Role::Query {
+            self.frames.push(FrameHash::new(
+                frame.t_ms,
+                UNCROPPED_VIEW,
+                self.hasher.hash(&frame.picture),
+            ));
+        }
+    }
+}

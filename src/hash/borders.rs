@@ -1,0 +1,224 @@
+//! Border detection: find the active picture area inside letterbox / pillarbox bars, padding,
+//! and the blurred, enlarged copy of itself that a 16:9 film is placed on in a 9:16 repost.
+//!
+//! Detection runs over several frames of one video at once so that the area is stable over
+//! time (a dark scene does not shrink it). Two detectors:
+//! - **uniform bars**: edge rows/columns whose pixels are flat (low spread) in every frame
+//!   and whose level does not change over time (black, white or any solid colour);
+//! - **blurred fill**: edge rows/columns whose detail (mean absolute gradient) is far below
+//!   that of the picture's centre, symmetric on both sides (enlarged, blurred background).
+
+use super::Picture;
+
+/// A rectangle in relative coordinates (0..1 of width and height).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActiveArea {
+    /// Left edge, fraction of the width.
+    pub x: f32,
+    /// Top edge, fraction of the height.
+    pub y: f32,
+    /// Width, fraction of the width.
+    pub w: f32,
+    /// Height, fraction of the height.
+    pub h: f32,
+}
+
+impl ActiveArea {
+    /// The whole picture.
+    pub const FULL: ActiveArea = ActiveArea {
+        x: 0.0,
+        y: 0.0,
+        w: 1.0,
+        h: 1.0,
+    };
+
+    /// True when the area is (nearly) the whole picture: less than 3 % cut on each axis.
+    pub fn is_full(&self) -> bool {
+        self.w > 0.97 && self.h > 0.97
+    }
+
+    /// Crops `picture` to this area.
+    pub fn apply(&self, picture: &Picture) -> Picture {
+        let (pw, ph) = (picture.width as f32, picture.height as f32);
+        let x = (self.x * pw).round() as u32;
+        let y = (self.y * ph).round() as u32;
+        let w = ((self.w * pw).round() as u32).max(1);
+        let h = ((self.h * ph).round() as u32).max(1);
+        picture.crop(x, y, w, h)
+    }
+}
+
+/// Which detectors to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BorderMode {
+    /// Uniform bars only (safe for references).
+    UniformBars,
+    /// Uniform bars, then blurred fill inside them (for queries).
+    BarsAndBlur,
+}
+
+/// Largest spread (standard deviation, 0–255 luma) of a row or column that is still a flat bar.
+const FLAT_SPREAD: f32 = 6.0;
+/// Largest change of a bar's level over time (luma).
+const BAR_LEVEL_DRIFT: f32 = 10.0;
+/// A fill line has at most this fraction of the centre's detail.
+const BLUR_DETAIL_RATIO: f32 = 0.35;
+
+/// The active area of a video (or image) from `frames` (all the same size). `None` when no
+/// border was found or the frames carry no detail.
+pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
+    let first = frames.first()?;
+    let (w, h) = (first.width as usize, first.height as usize);
+    if w < 16
+        || h < 16
+        || frames
+            .iter()
+            .any(|f| f.width as usize != w || f.height as usize != h)
+    {
+        return None;
+    }
+    let rows = line_stats(frames, w, h, true);
+    let cols = line_stats(frames, w, h, false);
+    let (mut top, mut bottom) = flat_extent(&rows);
+    let (mut left, mut right) = flat_extent(&cols);
+    if top + bottom >= h * 4 / 5 || left + right >= w * 4 / 5 {
+        return None; // blank or nearly blank: nothing to crop to
+    }
+    if mode == BorderMode::BarsAndBlur {
+        let (bt, bb) = blur_extent(&rows[top..h - bottom]);
+        let (bl, br) = blur_extent(&cols[left..w - right]);
+        top += bt;
+        bottom += bb;
+        left += bl;
+        right += br;
+    }
+    let area = ActiveArea {
+        x: left as f32 / w as f32,
+        y: top as f32 / h as f32,
+        w: (w - left - right) as f32 / w as f32,
+        h: (h - top - bottom) as f32 / h as f32,
+    };
+    (!area.is_full() && area.w >= 0.2 && area.h >= 0.2).then_some(area)
+}
+
+/// Per line (row or column): the worst in-line spread over frames, the drift of its mean
+/// level over frames, and its mean detail (absolute gradient along and across the line).
+struct LineStat {
+    spread: f32,
+    drift: f32,
+    detail: f32,
+}
+
+fn line_stats(frames: &[&Picture], w: usize, h: usize, rows: bool) -> Vec<LineStat> {
+    let (lines, len) = if rows { (h, w) } else { (w, h) };
+    let at = |p: &Picture, line: usize, i: usize| -> f32 {
+        if rows {
+            p.luma[line * w + i]
+        } else {
+            p.luma[i * w + line]
+        }
+    };
+    (0..lines)
+        .map(|line| {
+            let mut spread: f32 = 0.0;
+            let (mut lo, mut hi) = (f32::MAX, f32::MIN);
+            let mut detail = 0.0f32;
+            for p in frames {
+                let (mut sum, mut sq) = (0.0f32, 0.0f32);
+                for i in 0..len {
+                    let v = at(p, line, i);
+                    sum += v;
+                    sq += v * v;
+                    if i > 0 {
+                        detail += (v - at(p, line, i - 1)).abs();
+                    }
+                    if line > 0 {
+                        detail += (v - at(p, line - 1, i)).abs();
+                    }
+                }
+                let mean = sum / len as f32;
+                spread = spread.max((sq / len as f32 - mean * mean).max(0.0).sqrt());
+                lo = lo.min(mean);
+                hi = hi.max(mean);
+            }
+            LineStat {
+                spread,
+                drift: hi - lo,
+                detail: detail / (frames.len() * len) as f32,
+            }
+        })
+        .collect()
+}
+
+/// How many lines at each end are flat, steady bars.
+fn flat_extent(lines: &[LineStat]) -> (usize, usize) {
+    let flat = |s: &LineStat| s.spread <= FLAT_SPREAD && s.drift <= BAR_LEVEL_DRIFT;
+    let start = lines.iter().take_while(|s| flat(s)).count();
+    let end = lines.iter().rev().take_while(|s| flat(s)).count();
+    (start, end.min(lines.len() - start))
+}
+
+/// How many lines at each end are blurred fill: far less detail than the middle third, on
+/// both sides in similar amounts (a centred picture on its own blurred copy).
+fn blur_extent(lines: &[LineStat]) -> (usize, usize) {
+    let n = lines.len();
+    if n < 12 {
+        return (0, 0);
+    }
+    let mut middle: Vec<f32> = lines[n / 3..2 * n / 3].iter().map(|s| s.detail).collect();
+    middle.sort_by(|a, b| a.total_cmp(b));
+    let reference = middle[middle.len() / 2];
+    if reference < 1.0 {
+        return (0, 0);
+    }
+    let low = |s: &LineStat| s.detail < reference * BLUR_DETAIL_RATIO;
+    // Skip the one-line edge between fill and picture, which has a strong gradient.
+    let start = lines.iter().take_while(|s| low(s)).count();
+    let end = lines.iter().rev().take_while(|s| low(s)).count();
+    let (small, large) = (start.min(end), start.max(end));
+    if small < n / 20 || large > small * 2 + n / 20 || start + end > n * 3 / 4 {
+        return (0, 0);
+    }
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn textured(w: u32, h: u32, seed: u32) -> Picture {
+        let luma = (0..w * h)
+            .map(|i| ((i.wrapping_mul(2654435761).wrapping_add(seed)) >> 24) as f32)
+            .collect();
+        Picture {
+            width: w,
+            height: h,
+            luma,
+        }
+    }
+
+    #[test]
+    fn finds_letterbox_bars() {
+        let mut p = textured(160, 160, 7);
+        for y in (0..20).chain(140..160) {
+            for x in 0..160 {
+                p.luma[y * 160 + x] = 0.0;
+            }
+        }
+        let area = detect(&[&p], BorderMode::UniformBars).unwrap();
+        assert!((area.y - 0.125).abs() < 0.01 && (area.h - 0.75).abs() < 0.01);
+        assert_eq!(area.w, 1.0);
+    }
+
+    #[test]
+    fn no_border_on_full_picture_or_blank() {
+        let p = textured(100, 80, 3);
+        assert!(detect(&[&p], BorderMode::BarsAndBlur).is_none());
+        let blank = Picture {
+            width: 100,
+            height: 80,
+            luma: vec![0.0; 8000],
+        };
+        assert!(detect(&[&blank], BorderMode::BarsAndBlur).is_none());
+    }
+}

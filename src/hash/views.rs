@@ -1,0 +1,299 @@
+//! Extra views of a picture, hashed beside the picture itself so that crops, zooms, small
+//! rotations and edge overlays still match.
+//!
+//! PDQ (like every global perceptual hash) fails on a 15 % crop or a 5° rotation: the public
+//! benchmark in DESIGN.md measured 9 % recall for a 5 % crop. swordnet therefore indexes, for
+//! each reference frame, crops on a 3x3 grid of offsets at a few scales and small rotations,
+//! and searches each query frame as is, as its centre crops, and as its main content block
+//! (a photo inside a phone screenshot). A cropped upload then lies close to one of the
+//! reference's crops. View 0 is always the standard PDQ of the whole (border-free) picture;
+//! only view 0 is exported.
+
+use super::Picture;
+
+/// One way of looking at a picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// The picture as given (view id 0).
+    Primary,
+    /// A window of `scale` x `scale` of the picture whose left/top edge is at `x`/`y` (fractions).
+    Crop {
+        /// Side of the window as a fraction of the picture's side.
+        scale: f32,
+        /// Left edge, fraction of the width.
+        x: f32,
+        /// Top edge, fraction of the height.
+        y: f32,
+    },
+    /// Rotated by this many degrees (counter-clockwise positive) about the centre, canvas kept,
+    /// black corners.
+    Rotate(f32),
+    /// The largest block of rows and columns with detail across most of the width (a photo
+    /// inside a screenshot with bars of text).
+    ContentBlock,
+}
+
+/// Longest side, in pixels, pictures are reduced to before extra views are made.
+pub const VIEW_MAX_SIDE: u32 = 512;
+
+fn grid(scale: f32, out: &mut Vec<View>) {
+    let max = 1.0 - scale;
+    for y in [0.0, max / 2.0, max] {
+        for x in [0.0, max / 2.0, max] {
+            out.push(View::Crop { scale, x, y });
+        }
+    }
+}
+
+/// Views indexed for a reference still image: primary, 3x3 crops at 85 % and 90 %, the centre
+/// 70 %, and ±5° rotations (22 in all).
+pub fn reference_image_views() -> Vec<View> {
+    let mut v = vec![View::Primary];
+    grid(0.85, &mut v);
+    grid(0.9, &mut v);
+    v.push(View::Crop {
+        scale: 0.7,
+        x: 0.15,
+        y: 0.15,
+    });
+    v.push(View::Rotate(5.0));
+    v.push(View::Rotate(-5.0));
+    v
+}
+
+/// Views indexed for each reference video frame: primary, 3x3 crops at 90 %, the centre 80 %
+/// (11 in all).
+pub fn reference_video_views() -> Vec<View> {
+    let mut v = vec![View::Primary];
+    grid(0.9, &mut v);
+    v.push(View::Crop {
+        scale: 0.8,
+        x: 0.1,
+        y: 0.1,
+    });
+    v
+}
+
+/// Views searched for a query still image: primary, main content block, centre 85 % and 70 %.
+pub fn query_image_views() -> Vec<View> {
+    vec![
+        View::Primary,
+        View::ContentBlock,
+        View::Crop {
+            scale: 0.85,
+            x: 0.075,
+            y: 0.075,
+        },
+        View::Crop {
+            scale: 0.7,
+            x: 0.15,
+            y: 0.15,
+        },
+    ]
+}
+
+/// Views searched for each query video frame: primary and the centre 80 % (corner logos).
+pub fn query_video_views() -> Vec<View> {
+    vec![
+        View::Primary,
+        View::Crop {
+            scale: 0.8,
+            x: 0.1,
+            y: 0.1,
+        },
+    ]
+}
+
+/// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges).
+pub fn downscale(p: &Picture, max_side: u32) -> Picture {
+    let long = p.width.max(p.height);
+    if long <= max_side {
+        return p.clone();
+    }
+    let f = long.div_ceil(max_side) as usize;
+    let (w, h) = (p.width as usize / f, p.height as usize / f);
+    let mut luma = vec![0.0f32; w * h];
+    let norm = 1.0 / (f * f) as f32;
+    for y in 0..h {
+        for x in 0..w {
+            let mut sum = 0.0;
+            for dy in 0..f {
+                let row = (y * f + dy) * p.width as usize + x * f;
+                sum += p.luma[row..row + f].iter().sum::<f32>();
+            }
+            luma[y * w + x] = sum * norm;
+        }
+    }
+    Picture {
+        width: w as u32,
+        height: h as u32,
+        luma,
+    }
+}
+
+/// Renders `view` of `p`; `None` when the view adds nothing (e.g. no content block found).
+pub fn render(view: View, p: &Picture) -> Option<Picture> {
+    match view {
+        View::Primary => Some(p.clone()),
+        View::Crop { scale, x, y } => {
+            let (w, h) = (p.width as f32, p.height as f32);
+            Some(p.crop(
+                (x * w).round() as u32,
+                (y * h).round() as u32,
+                ((scale * w).round() as u32).max(1),
+                ((scale * h).round() as u32).max(1),
+            ))
+        }
+        View::Rotate(degrees) => Some(rotate(p, degrees)),
+        View::ContentBlock => content_block(p),
+    }
+}
+
+/// Bilinear rotation about the centre, same canvas, black outside.
+fn rotate(p: &Picture, degrees: f32) -> Picture {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
+    let mut luma = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            // Inverse mapping: source = R(-θ) · destination (y axis points down).
+            let sx = c * dx - s * dy + cx;
+            let sy = s * dx + c * dy + cy;
+            if sx < 0.0 || sy < 0.0 || sx > (w - 1) as f32 || sy > (h - 1) as f32 {
+                continue;
+            }
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+            let at = |xx: usize, yy: usize| p.luma[yy * w + xx];
+            let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
+            let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
+            luma[y * w + x] = top * (1.0 - fy) + bottom * fy;
+        }
+    }
+    Picture {
+        width: p.width,
+        height: p.height,
+        luma,
+    }
+}
+
+/// Share of a row's (or column's) pixels that must carry detail for it to belong to content.
+const ACTIVE_SHARE: f32 = 0.35;
+/// Gradient (luma steps) above which a pixel carries detail.
+const ACTIVE_GRADIENT: f32 = 4.0;
+
+/// The longest run of rows, then of columns inside it, where most pixels carry detail.
+fn content_block(p: &Picture) -> Option<Picture> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    if w < 16 || h < 16 {
+        return None;
+    }
+    // Rows are judged by their horizontal detail, columns by their vertical detail, so the
+    // edge between a flat bar and the picture does not count as content.
+    let across = |x: usize, y: usize| {
+        x + 1 < w && (p.luma[y * w + x + 1] - p.luma[y * w + x]).abs() > ACTIVE_GRADIENT
+    };
+    let down = |x: usize, y: usize| {
+        y + 1 < h && (p.luma[(y + 1) * w + x] - p.luma[y * w + x]).abs() > ACTIVE_GRADIENT
+    };
+    let rows: Vec<bool> = (0..h)
+        .map(|y| (0..w).filter(|&x| across(x, y)).count() as f32 >= ACTIVE_SHARE * w as f32)
+        .collect();
+    let (top, height) = longest_run(&rows, h / 50)?;
+    let cols: Vec<bool> = (0..w)
+        .map(|x| {
+            (top..top + height).filter(|&y| down(x, y)).count() as f32
+                >= ACTIVE_SHARE * height as f32
+        })
+        .collect();
+    let (left, width) = longest_run(&cols, w / 50)?;
+    let full = width as f32 > 0.95 * w as f32 && height as f32 > 0.95 * h as f32;
+    let tiny = (width as f32) < 0.25 * w as f32 || (height as f32) < 0.15 * h as f32;
+    if full || tiny {
+        return None;
+    }
+    Some(p.crop(left as u32, top as u32, width as u32, height as u32))
+}
+
+/// The longest run of `true`, bridging gaps of up to `max_gap` entries: (start, length).
+fn longest_run(flags: &[bool], max_gap: usize) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut start: Option<usize> = None;
+    let mut last_true = 0;
+    for (i, &f) in flags.iter().enumerate() {
+        if f {
+            if start.is_none() || i - last_true > max_gap + 1 {
+                start = Some(i);
+            }
+            last_true = i;
+            let s = start.unwrap_or(i);
+            let len = i - s + 1;
+            if best.is_none_or(|(_, l)| len > l) {
+                best = Some((s, len));
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_counts_and_crop_sizes() {
+        assert_eq!(reference_image_views().len(), 22);
+        assert_eq!(reference_video_views().len(), 11);
+        let p = Picture {
+            width: 100,
+            height: 50,
+            luma: vec![1.0; 5000],
+        };
+        let c = render(
+            View::Crop {
+                scale: 0.9,
+                x: 0.1,
+                y: 0.0,
+            },
+            &p,
+        )
+        .unwrap();
+        assert_eq!((c.width, c.height), (90, 45));
+        assert_eq!(
+            downscale(
+                &Picture {
+                    width: 1024,
+                    height: 512,
+                    luma: vec![2.0; 1024 * 512]
+                },
+                512
+            )
+            .width,
+            512
+        );
+    }
+
+    #[test]
+    fn finds_photo_between_text_bars() {
+        let (w, h) = (100usize, 200usize);
+        let mut luma = vec![20.0f32; w * h];
+        for y in 60..140 {
+            for x in 0..w {
+                luma[y * w + x] = ((x * 37 + y * 91) % 200) as f32;
+            }
+        }
+        for x in 10..30 {
+            luma[20 * w + x] = 250.0; // a line of "text"
+        }
+        let p = Picture {
+            width: w as u32,
+            height: h as u32,
+            luma,
+        };
+        let block = content_block(&p).unwrap();
+        assert_eq!((block.width, block.height), (100, 80));
+    }
+}

@@ -1,0 +1,195 @@
+//! Opening media: sniff the format by magic bytes, check limits from the header, decode to
+//! luminance frames with presentation times.
+//!
+//! Still images are decoded exactly at full size ([`image`]); animated images and videos are
+//! sampled by a [`SamplePlan`] and videos are scaled down by the decoder ([`video`]).
+
+pub mod image;
+pub mod sniff;
+pub mod video;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::Picture;
+use crate::limits::Limits;
+use crate::sampler::SamplePlan;
+use serde::{Deserialize, Serialize};
+use sniff::Sniffed;
+use std::io::Read;
+use std::path::Path;
+use video::{DecoderChoice, VideoBackend};
+
+/// A decoded picture with its presentation time.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Presentation time in ms from the first frame (0 for a still image).
+    pub t_ms: i64,
+    /// The picture's luminance.
+    pub picture: Picture,
+}
+
+/// Whether a medium is a still image or has a time axis (video, animated image).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaType {
+    /// A still image.
+    Image,
+    /// A video or an animated image (GIF, APNG, WebP).
+    Video,
+}
+
+impl MediaType {
+    /// `"image"` or `"video"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaType::Image => "image",
+            MediaType::Video => "video",
+        }
+    }
+}
+
+/// What was learnt about a file while decoding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaInfo {
+    /// Image or video.
+    pub media: MediaType,
+    /// Displayed width in pixels.
+    pub width: u32,
+    /// Displayed height in pixels.
+    pub height: u32,
+    /// Duration in ms (0 for a still image).
+    pub duration_ms: u64,
+    /// Frames handed to the caller.
+    pub sampled_frames: u64,
+    /// Who decoded it: `"image"`, `"ffmpeg"` or `"builtin"`.
+    pub decoder: &'static str,
+}
+
+/// How to decode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeOptions {
+    /// Bounds checked before decoding.
+    pub limits: Limits,
+    /// Video backend choice.
+    pub decoder: DecoderChoice,
+    /// Which frames of a video to take.
+    pub plan: SamplePlan,
+    /// Longest side of decoded video frames, px (default 512). Still images are not scaled.
+    pub max_side: u32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            limits: Limits::default(),
+            decoder: DecoderChoice::Auto,
+            plan: SamplePlan::QUERY_DEFAULT,
+            max_side: 512,
+        }
+    }
+}
+
+fn backend(choice: DecoderChoice, sniffed: Sniffed) -> Result<Box<dyn VideoBackend>> {
+    let ffmpeg = video::ffmpeg::available();
+    match choice {
+        DecoderChoice::Ffmpeg if !ffmpeg => Err(Error::new(
+            ErrorKind::Config,
+            "--decoder ffmpeg was asked for but ffmpeg/ffprobe are not on PATH",
+        )),
+        DecoderChoice::Ffmpeg => Ok(Box::new(video::ffmpeg::FfmpegBackend)),
+        DecoderChoice::Auto if ffmpeg => Ok(Box::new(video::ffmpeg::FfmpegBackend)),
+        _ if sniffed == Sniffed::Mp4 => Ok(Box::new(video::builtin::BuiltinBackend)),
+        _ => Err(Error::new(
+            ErrorKind::Unsupported,
+            "this container needs ffmpeg (the builtin decoder reads H.264 in MP4/MOV only); install ffmpeg",
+        )),
+    }
+}
+
+/// Decodes `path`, calling `on_frame` for each sampled frame (until it returns false).
+///
+/// Errors (each a per-file result, never a panic): `Io`, `Empty` (0 bytes), `TooLarge`,
+/// `TooSmall`, `Truncated`, `Decode`, `Unsupported`, `NoVideoStream`, `Timeout`.
+pub fn decode_file(
+    path: &Path,
+    options: &DecodeOptions,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<MediaInfo> {
+    decode_inner(path, options, on_frame).map_err(|e| e.with_path(path))
+}
+
+fn decode_inner(
+    path: &Path,
+    options: &DecodeOptions,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<MediaInfo> {
+    let limits = &options.limits;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(e, path))?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::Io, "not a regular file"));
+    }
+    if meta.len() == 0 {
+        return Err(Error::new(ErrorKind::Empty, "empty file (0 bytes)"));
+    }
+    limits.check_bytes(meta.len())?;
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(256).read_to_end(&mut head))
+        .map_err(|e| Error::io(e, path))?;
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let sniffed = sniff::sniff(&head, extension.as_deref());
+    if let Sniffed::Image(format) = sniffed {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(e, path))?;
+        let mut count = 0u64;
+        let info = image::decode_image(&bytes, format, limits, options.plan, &mut |f| {
+            count += 1;
+            on_frame(f)
+        })?;
+        return Ok(MediaInfo {
+            media: if info.animated {
+                MediaType::Video
+            } else {
+                MediaType::Image
+            },
+            width: info.width,
+            height: info.height,
+            duration_ms: info.duration_ms,
+            sampled_frames: count,
+            decoder: "image",
+        });
+    }
+    if sniffed == Sniffed::Unknown && !video::ffmpeg::available() {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "unrecognised file format (not an image or video this build can read)",
+        ));
+    }
+    let backend = backend(options.decoder, sniffed)?;
+    let info = backend.probe(path)?;
+    limits.check_duration(info.duration_ms)?;
+    limits.check_dimensions(info.width, info.height)?;
+    let frames = backend.decode(
+        path,
+        &info,
+        options.plan,
+        options.max_side,
+        limits,
+        on_frame,
+    )?;
+    if frames == 0 {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            "no frame could be decoded from the video stream",
+        ));
+    }
+    Ok(MediaInfo {
+        media: MediaType::Video,
+        width: info.width,
+        height: info.height,
+        duration_ms: info.duration_ms,
+        sampled_frames: frames,
+        decoder: backend.name(),
+    })
+}

@@ -1,0 +1,330 @@
+//! The ffmpeg command-line backend: `ffprobe` reads the header (JSON), `ffmpeg` decodes,
+//! selects the sampled frames, scales them to small grey frames and pipes them out raw;
+//! the `showinfo` filter reports each frame's PTS on stderr.
+//!
+//! ffmpeg applies the display-matrix rotation itself (autorotate). A watchdog kills a decoder
+//! that runs past [`Limits::decode_timeout_s`].
+
+use super::{fit_within, VideoBackend, VideoInfo};
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::Picture;
+use crate::limits::Limits;
+use crate::media::Frame;
+use crate::sampler::SamplePlan;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Decodes with the ffmpeg / ffprobe tools found on PATH.
+#[derive(Debug, Default, Clone)]
+pub struct FfmpegBackend;
+
+/// True when both `ffmpeg` and `ffprobe` run.
+pub fn available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        ["ffmpeg", "ffprobe"].iter().all(|tool| {
+            Command::new(tool)
+                .arg("-version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        })
+    })
+}
+
+/// Maps ffmpeg's words for a broken input to an error kind and message.
+fn classify(stderr: &str) -> Error {
+    let lower = stderr.to_lowercase();
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if lower.contains("moov atom not found") || lower.contains("end of file") {
+        Error::new(
+            ErrorKind::Truncated,
+            format!("truncated or unreadable container: {last}"),
+        )
+    } else if lower.contains("no such file") || lower.contains("permission denied") {
+        Error::new(ErrorKind::Io, last)
+    } else if lower.contains("decoder not found") || lower.contains("unknown codec") {
+        Error::new(ErrorKind::Unsupported, format!("unsupported codec: {last}"))
+    } else {
+        Error::new(
+            ErrorKind::Decode,
+            format!("ffmpeg cannot read this file: {last}"),
+        )
+    }
+}
+
+fn json_u64(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_str()
+            .and_then(|s| s.parse::<f64>().ok())
+            .map(|f| f as u64)
+    })
+}
+
+fn json_f64(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// The first video stream that is not cover art: (stream index, its JSON).
+fn pick_video_stream(probe: &serde_json::Value) -> Option<(u64, &serde_json::Value)> {
+    probe["streams"].as_array()?.iter().find_map(|s| {
+        let is_video = s["codec_type"] == "video";
+        let cover = s["disposition"]["attached_pic"].as_u64() == Some(1);
+        (is_video && !cover).then(|| (json_u64(&s["index"]).unwrap_or(0), s))
+    })
+}
+
+fn rotation_of(stream: &serde_json::Value) -> u32 {
+    let from_side_data = stream["side_data_list"]
+        .as_array()
+        .and_then(|list| list.iter().find_map(|sd| json_f64(&sd["rotation"])));
+    let from_tag = json_f64(&stream["tags"]["rotate"]).map(|r| -r);
+    // ffprobe's side-data rotation is counter-clockwise; the legacy tag is clockwise.
+    let ccw = from_side_data.or(from_tag).unwrap_or(0.0);
+    (((-ccw).round() as i64).rem_euclid(360) as u32 + 45) / 90 * 90 % 360
+}
+
+impl FfmpegBackend {
+    fn probe_json(&self, path: &Path) -> Result<serde_json::Value> {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries"])
+            .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic:stream_side_data=rotation:stream_tags=rotate:format=duration,format_name")
+            .args(["-of", "json"])
+            .arg(path)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run ffprobe: {e}")))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(classify(&stderr));
+        }
+        serde_json::from_slice(&out.stdout)
+            .map_err(|e| Error::new(ErrorKind::Decode, format!("unreadable ffprobe output: {e}")))
+    }
+
+    fn stream_index(&self, path: &Path) -> Result<u64> {
+        let probe = self.probe_json(path)?;
+        pick_video_stream(&probe)
+            .map(|(i, _)| i)
+            .ok_or_else(|| Error::new(ErrorKind::NoVideoStream, "no video stream in this file"))
+    }
+}
+
+impl VideoBackend for FfmpegBackend {
+    fn name(&self) -> &'static str {
+        "ffmpeg"
+    }
+
+    fn probe(&self, path: &Path) -> Result<VideoInfo> {
+        let probe = self.probe_json(path)?;
+        let (_, stream) = pick_video_stream(&probe)
+            .ok_or_else(|| Error::new(ErrorKind::NoVideoStream, "no video stream in this file"))?;
+        let rotation = rotation_of(stream);
+        let (mut width, mut height) = (
+            json_u64(&stream["width"]).unwrap_or(0) as u32,
+            json_u64(&stream["height"]).unwrap_or(0) as u32,
+        );
+        if rotation % 180 == 90 {
+            std::mem::swap(&mut width, &mut height);
+        }
+        let duration_s = json_f64(&stream["duration"])
+            .or_else(|| json_f64(&probe["format"]["duration"]))
+            .unwrap_or(0.0);
+        Ok(VideoInfo {
+            width,
+            height,
+            duration_ms: (duration_s.max(0.0) * 1000.0).round() as u64,
+            rotation_degrees: rotation,
+            codec: stream["codec_name"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string(),
+        })
+    }
+
+    fn decode(
+        &self,
+        path: &Path,
+        info: &VideoInfo,
+        plan: SamplePlan,
+        max_side: u32,
+        limits: &Limits,
+        on_frame: &mut dyn FnMut(Frame) -> bool,
+    ) -> Result<u64> {
+        let index = self.stream_index(path)?;
+        let (w, h) = fit_within(info.width, info.height, max_side);
+        let select = match plan {
+            SamplePlan::IntervalMs(ms) => format!(
+                "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{:.3})',",
+                (ms as f64 - 8.0).max(1.0) / 1000.0
+            ),
+            SamplePlan::Keyframes => String::new(),
+        };
+        let filter = format!("{select}scale={w}:{h}:flags=area,format=gray,showinfo");
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args([
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "info",
+            "-threads",
+            "2",
+        ]);
+        if plan == SamplePlan::Keyframes {
+            cmd.args(["-skip_frame", "nokey"]);
+        }
+        cmd.arg("-i")
+            .arg(path)
+            .args(["-map", &format!("0:{index}"), "-an", "-sn", "-dn"])
+            .args(["-fps_mode", "passthrough", "-vf", &filter])
+            .args(["-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run ffmpeg: {e}")))?;
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let child = Arc::new(Mutex::new(child));
+
+        // stderr: frame times from showinfo, the rest kept for error messages.
+        let (pts_tx, pts_rx) = mpsc::channel::<f64>();
+        let log = Arc::new(Mutex::new(String::new()));
+        let log_writer = Arc::clone(&log);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                if let Some(t) = parse_showinfo_pts(&line) {
+                    let _ = pts_tx.send(t);
+                } else if !line.contains("showinfo") {
+                    let mut log = log_writer.lock().unwrap_or_else(|e| e.into_inner());
+                    if log.len() < 16_384 {
+                        log.push_str(&line);
+                        log.push('\n');
+                    }
+                }
+            }
+        });
+
+        // Watchdog: kill the decoder when it runs past the time limit.
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let watched = Arc::clone(&child);
+        let timeout = Duration::from_secs(limits.decode_timeout_s.max(1));
+        let watchdog = std::thread::spawn(move || {
+            if done_rx.recv_timeout(timeout) == Err(mpsc::RecvTimeoutError::Timeout) {
+                let _ = watched.lock().unwrap_or_else(|e| e.into_inner()).kill();
+                return true;
+            }
+            false
+        });
+
+        let frame_bytes = (w * h) as usize;
+        let mut buf = vec![0u8; frame_bytes];
+        let mut delivered = 0u64;
+        let mut first_pts: Option<f64> = None;
+        let mut stopped_early = false;
+        let mut limit_error = None;
+        while read_full(&mut stdout, &mut buf) {
+            let pts = pts_rx.recv_timeout(Duration::from_secs(30)).ok();
+            let pts = pts.unwrap_or(delivered as f64 * 0.04);
+            let first = *first_pts.get_or_insert(pts);
+            let t_ms = ((pts - first) * 1000.0).round() as i64;
+            if delivered >= limits.max_frames {
+                limit_error = Some(Error::new(
+                    ErrorKind::TooLarge,
+                    format!("more than {} frames sampled (limit)", limits.max_frames),
+                ));
+                break;
+            }
+            delivered += 1;
+            if !on_frame(Frame {
+                t_ms,
+                picture: Picture::from_gray8(w, h, &buf),
+            }) {
+                stopped_early = true;
+                break;
+            }
+        }
+        if stopped_early || limit_error.is_some() {
+            let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+        }
+        drop(stdout);
+        let status = child.lock().unwrap_or_else(|e| e.into_inner()).wait();
+        let _ = done_tx.send(());
+        let timed_out = watchdog.join().unwrap_or(false);
+        let _ = reader.join();
+        if let Some(err) = limit_error {
+            return Err(err);
+        }
+        if timed_out {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("decoder killed after {} s (limit)", limits.decode_timeout_s),
+            ));
+        }
+        let ok = status.map(|s| s.success()).unwrap_or(false);
+        if !ok && !stopped_early && delivered == 0 {
+            let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            return Err(classify(&log));
+        }
+        Ok(delivered)
+    }
+}
+
+/// Reads exactly `buf.len()` bytes; false at end of stream (a partial last frame is dropped).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> bool {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => return false,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// The `pts_time:` of a `showinfo` frame line.
+fn parse_showinfo_pts(line: &str) -> Option<f64> {
+    if !line.contains("Parsed_showinfo") {
+        return None;
+    }
+    let rest = &line[line.find("pts_time:")? + "pts_time:".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_showinfo_line() {
+        let line = "[Parsed_showinfo_3 @ 0x5581] n:   2 pts:  12800 pts_time:0.5     duration:512 fmt:gray";
+        assert_eq!(parse_showinfo_pts(line), Some(0.5));
+        assert_eq!(parse_showinfo_pts("frame= 1"), None);
+    }
+
+    #[test]
+    fn rotation_from_side_data() {
+        let s: serde_json::Value =
+            serde_json::from_str(r#"{"side_data_list":[{"rotation":-90}]}"#).unwrap();
+        assert_eq!(rotation_of(&s), 90);
+        let s: serde_json::Value = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!(rotation_of(&s), 0);
+    }
+}

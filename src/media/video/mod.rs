@@ -1,0 +1,102 @@
+//! Video decoding behind one trait, [`VideoBackend`], with two implementations:
+//! [`ffmpeg::FfmpegBackend`] (the `ffmpeg` / `ffprobe` command-line tools when on PATH: every
+//! codec and container) and [`builtin::BuiltinBackend`] (embedded, needs nothing installed:
+//! H.264 in MP4/MOV via the `openh264` crate and the `re_mp4` demuxer).
+//!
+//! Both hand over small upright luma frames (longest side at most `max_side` px) with their
+//! presentation time in ms from the first video frame, the display-matrix rotation applied and
+//! the video stream chosen by type.
+
+pub mod builtin;
+pub mod ffmpeg;
+pub mod openh264;
+
+use crate::error::Result;
+use crate::limits::Limits;
+use crate::media::Frame;
+use crate::sampler::SamplePlan;
+use std::path::Path;
+
+/// Facts about a video from its container header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    /// Displayed width in pixels (after rotation).
+    pub width: u32,
+    /// Displayed height in pixels (after rotation).
+    pub height: u32,
+    /// Duration in ms (0 if the container does not say).
+    pub duration_ms: u64,
+    /// Clockwise rotation from the display matrix, degrees (0, 90, 180, 270).
+    pub rotation_degrees: u32,
+    /// Codec name, e.g. `"h264"`.
+    pub codec: String,
+}
+
+/// A video decoder.
+pub trait VideoBackend: Send + Sync {
+    /// `"ffmpeg"` or `"builtin"`.
+    fn name(&self) -> &'static str;
+    /// Reads the header. Errors: `NoVideoStream`, `Truncated`, `Unsupported`, `Decode`, `Io`.
+    fn probe(&self, path: &Path) -> Result<VideoInfo>;
+    /// Decodes the frames that `plan` takes, scaled so the longer side is at most `max_side`
+    /// pixels, and calls `on_frame` for each in presentation order until it returns false.
+    /// Returns the number of frames delivered.
+    fn decode(
+        &self,
+        path: &Path,
+        info: &VideoInfo,
+        plan: SamplePlan,
+        max_side: u32,
+        limits: &Limits,
+        on_frame: &mut dyn FnMut(Frame) -> bool,
+    ) -> Result<u64>;
+}
+
+/// Which backend to use (`--decoder`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderChoice {
+    /// ffmpeg when it is on PATH, else the builtin decoder.
+    #[default]
+    Auto,
+    /// The ffmpeg command-line tool (error if missing).
+    Ffmpeg,
+    /// The embedded H.264/MP4 decoder.
+    Builtin,
+}
+
+/// The size a `width` x `height` picture is scaled to so that its longer side is at most
+/// `max_side` (aspect kept, never enlarged, at least 1 px a side).
+pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= max_side || long == 0 {
+        return (width.max(1), height.max(1));
+    }
+    let scale = max_side as f64 / long as f64;
+    (
+        ((width as f64 * scale).round() as u32).max(1),
+        ((height as f64 * scale).round() as u32).max(1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_aspect() {
+        assert_eq!(fit_within(1280, 720, 512), (512, 288));
+        assert_eq!(fit_within(720, 1280, 512), (288, 512));
+        assert_eq!(fit_within(320, 240, 512), (320, 240));
+    }
+}

@@ -1,0 +1,221 @@
+//! Choosing the video track of a movie and loading its description: codec, picture size,
+//! display rotation, H.264 configuration and sample table.
+
+use re_mp4::{HdlrBox, MdhdBox, TkhdBox};
+
+use super::avcc::{parse_avcc, parse_sps, AvcConfig, SpsInfo};
+use super::boxes::{be_u16, be_u32, child_boxes, find_child, need_child, parse_box, root_box};
+use super::boxes::{BoxRef, Index};
+use super::sample_table::{build_samples_from_moofs, build_samples_from_stbl, SampleRef};
+use super::util::{corrupt, ticks_to_ms};
+use super::BuiltinError;
+
+// ---------------------------------------------------------------------------------------------
+// Container: the video track
+// ---------------------------------------------------------------------------------------------
+
+/// The chosen video track, ready to decode.
+#[derive(Debug)]
+pub(super) struct VideoTrack {
+    pub(super) fourcc: [u8; 4],
+    pub(super) timescale: u32,
+    media_duration: u64,
+    pub(super) rotation: u32,
+    /// Picture size from the sample entry (or the track header), in pixels, before rotation.
+    entry_size: (u32, u32),
+    pub(super) avcc: Option<AvcConfig>,
+    pub(super) sps: Option<SpsInfo>,
+    pub(super) samples: Vec<SampleRef>,
+    pub(super) min_pts: i64,
+    /// End of the last displayed sample (pts + duration), in timescale units.
+    max_end: i64,
+}
+
+impl VideoTrack {
+    /// Picture size as stored (before rotation), in pixels.
+    pub(super) fn stored_size(&self) -> (u32, u32) {
+        match &self.sps {
+            Some(s) if s.width > 0 && s.height > 0 => (s.width, s.height),
+            _ => self.entry_size,
+        }
+    }
+
+    pub(super) fn duration_ms(&self) -> u64 {
+        let ticks = if self.media_duration > 0
+            && self.media_duration != u64::MAX
+            && self.media_duration != u64::from(u32::MAX)
+        {
+            i64::try_from(self.media_duration).unwrap_or(i64::MAX)
+        } else {
+            self.max_end.saturating_sub(self.min_pts)
+        };
+        u64::try_from(ticks_to_ms(ticks, self.timescale)).unwrap_or(0)
+    }
+}
+
+/// A `trak` box that has handler type `vide`.
+struct VideoTrak {
+    trak: BoxRef,
+    fourcc: [u8; 4],
+    sample_count: u32,
+}
+
+pub(super) fn select_video_track(index: &Index) -> Result<Option<VideoTrack>, BuiltinError> {
+    let buf = &index.moov;
+    let moov = root_box(buf)?;
+    let mut candidates: Vec<VideoTrak> = Vec::new();
+    for trak in child_boxes(buf, moov.body, moov.end)?
+        .into_iter()
+        .filter(|b| &b.typ == b"trak")
+    {
+        let Some(mdia) = find_child(buf, trak, b"mdia")? else {
+            continue;
+        };
+        let Some(hdlr) = find_child(buf, mdia, b"hdlr")? else {
+            continue;
+        };
+        let hdlr: HdlrBox = parse_box(buf, hdlr)?;
+        if &hdlr.handler_type.value != b"vide" {
+            continue;
+        }
+        let stbl = find_child(buf, mdia, b"minf")?
+            .map(|minf| find_child(buf, minf, b"stbl"))
+            .transpose()?
+            .flatten();
+        let fourcc = match stbl
+            .map(|s| find_child(buf, s, b"stsd"))
+            .transpose()?
+            .flatten()
+        {
+            Some(stsd) => child_boxes(buf, stsd.body + 8, stsd.end)?
+                .first()
+                .map_or([0; 4], |e| e.typ),
+            None => [0; 4],
+        };
+        let sample_count = match stbl
+            .map(|s| find_child(buf, s, b"stsz"))
+            .transpose()?
+            .flatten()
+        {
+            Some(stsz) => be_u32(buf, stsz.body + 8).unwrap_or(0),
+            None => 0,
+        };
+        candidates.push(VideoTrak {
+            trak,
+            fourcc,
+            sample_count,
+        });
+    }
+    // Prefer an H.264 track; then any track with samples (fragmented files have 0 in the
+    // moov); then the first.
+    let pick = candidates
+        .iter()
+        .position(|c| matches!(&c.fourcc, b"avc1" | b"avc3"))
+        .or_else(|| candidates.iter().position(|c| c.sample_count > 0))
+        .or(if candidates.is_empty() { None } else { Some(0) });
+    match pick {
+        Some(i) => load_track(index, candidates[i].trak).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn load_track(index: &Index, trak: BoxRef) -> Result<VideoTrack, BuiltinError> {
+    let buf = &index.moov;
+    let tkhd: TkhdBox = parse_box(buf, need_child(buf, trak, b"tkhd")?)?;
+    let mdia = need_child(buf, trak, b"mdia")?;
+    let mdhd: MdhdBox = parse_box(buf, need_child(buf, mdia, b"mdhd")?)?;
+    if mdhd.timescale == 0 {
+        return Err(corrupt("video track has timescale 0"));
+    }
+    let minf = need_child(buf, mdia, b"minf")?;
+    let stbl = need_child(buf, minf, b"stbl")?;
+    let stsd = need_child(buf, stbl, b"stsd")?;
+    let entry = child_boxes(buf, stsd.body + 8, stsd.end)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| corrupt("video track has no sample description"))?;
+    let fourcc = entry.typ;
+    let m = &tkhd.matrix;
+    let rotation = rotation_from_matrix(m.a, m.b);
+
+    // Visual sample entry: 6 reserved + 2 data-ref + 16 pre-defined, then width, height;
+    // child boxes start 78 bytes into the payload.
+    let mut entry_size = (
+        u32::from(be_u16(buf, entry.body + 24).unwrap_or(0)),
+        u32::from(be_u16(buf, entry.body + 26).unwrap_or(0)),
+    );
+    if entry_size.0 == 0 || entry_size.1 == 0 {
+        entry_size = (
+            u32::from(tkhd.width.value()),
+            u32::from(tkhd.height.value()),
+        );
+    }
+    let mut avcc = None;
+    if matches!(&fourcc, b"avc1" | b"avc3") && entry.body + 78 <= entry.end {
+        if let Some(b) = child_boxes(buf, entry.body + 78, entry.end)?
+            .iter()
+            .find(|b| &b.typ == b"avcC")
+        {
+            avcc = Some(parse_avcc(&buf[b.body..b.end])?);
+        }
+        if avcc.is_none() && &fourcc == b"avc1" {
+            return Err(corrupt(
+                "H.264 'avc1' sample entry without its 'avcC' configuration",
+            ));
+        }
+    }
+    let sps = avcc
+        .as_ref()
+        .and_then(|c| c.sps.first())
+        .and_then(|s| parse_sps(s));
+
+    let mut samples = Vec::new();
+    let mut max_end = i64::MIN;
+    build_samples_from_stbl(buf, stbl, index.file_len, &mut samples, &mut max_end)?;
+    if !index.moofs.is_empty() {
+        build_samples_from_moofs(index, tkhd.track_id, &mut samples, &mut max_end)?;
+    }
+    let min_pts = samples.iter().map(|s| s.pts).min().unwrap_or(0);
+    if max_end == i64::MIN {
+        max_end = min_pts;
+    }
+    Ok(VideoTrack {
+        fourcc,
+        timescale: mdhd.timescale,
+        media_duration: mdhd.duration,
+        rotation,
+        entry_size,
+        avcc,
+        sps,
+        samples,
+        min_pts,
+        max_end,
+    })
+}
+
+/// Clockwise rotation (0/90/180/270 degrees, nearest) of a track header display matrix
+/// `[a b; c d]` (16.16 fixed point; a point (x, y) is shown at (a*x + c*y, b*x + d*y) with y
+/// pointing down), from its first row. Mirrorings are ignored.
+fn rotation_from_matrix(a: i32, b: i32) -> u32 {
+    if a == 0 && b == 0 {
+        return 0;
+    }
+    let deg = f64::from(b).atan2(f64::from(a)).to_degrees();
+    let q = (deg / 90.0).round() as i64;
+    (q.rem_euclid(4) * 90) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_matrix() {
+        let one = 0x10000;
+        assert_eq!(rotation_from_matrix(one, 0), 0);
+        assert_eq!(rotation_from_matrix(0, one), 90);
+        assert_eq!(rotation_from_matrix(-one, 0), 180);
+        assert_eq!(rotation_from_matrix(0, -one), 270);
+        assert_eq!(rotation_from_matrix(0, 0), 0);
+    }
+}

@@ -1,0 +1,82 @@
+//! A readable fixed-width table of verdicts and time ranges for a terminal.
+
+use super::QueryReport;
+
+fn secs(ms: i64) -> String {
+    format!("{:.1}", ms as f64 / 1000.0)
+}
+
+/// Renders one line per upload (plus one per further match), with a header.
+pub fn render(reports: &[QueryReport]) -> String {
+    let mut out = format!(
+        "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5} {:>5}  {}\n",
+        "upload", "media", "verdict", "work", "upload s", "work s", "speed", "dist", "notes"
+    );
+    for r in reports {
+        let name = truncate(&r.query, 32);
+        let media = r.media.as_deref().unwrap_or("-");
+        if r.matches.is_empty() {
+            let note = match &r.error {
+                Some(e) => format!("{}: {}", e.kind, e.message),
+                None => r.reasons.first().cloned().unwrap_or_default(),
+            };
+            out.push_str(&format!(
+                "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5} {:>5}  {}\n",
+                name,
+                media,
+                r.verdict.as_str(),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                truncate(&note, 60)
+            ));
+        }
+        for (i, m) in r.matches.iter().enumerate() {
+            let (n, md, v) = if i == 0 {
+                (name.clone(), media, r.verdict.as_str())
+            } else {
+                (String::new(), "", "")
+            };
+            let note = if m.transform != "none" {
+                m.transform.clone()
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5.2} {:>5.1}  {}\n",
+                n,
+                md,
+                v,
+                truncate(&m.title, 28),
+                format!("{}-{}", secs(m.query_start_ms), secs(m.query_end_ms)),
+                format!(
+                    "{}-{}",
+                    secs(m.reference_start_ms),
+                    secs(m.reference_end_ms)
+                ),
+                m.speed,
+                m.mean_distance,
+                note
+            ));
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(n - 1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("…{tail}")
+    }
+}

@@ -1,0 +1,161 @@
+//! The catalogue: one SQLite database (WAL mode) holding works, their frame hashes, scans and
+//! scan results. This is the only module with SQL.
+//!
+//! The schema is versioned with `PRAGMA user_version` ([`SCHEMA_VERSION`]); the catalogue
+//! records its hash algorithm and refuses to be used with another
+//! ([`ErrorKind::IncompatibleCatalogue`]). Each work is stored in one transaction, so a killed
+//! run never leaves half a work behind; the content SHA-256 makes re-indexing a no-op.
+
+mod scans;
+mod works;
+
+pub use scans::{ScanRow, StoredResult};
+pub use works::{default_title, NewWork, StoredFrame, WorkRow};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::hash::Algorithm;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS works (
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL,
+    title TEXT NOT NULL,
+    rights_holder TEXT,
+    key_work INTEGER NOT NULL DEFAULT 0,
+    media TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    duration_ms INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    frame_count INTEGER NOT NULL,
+    indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+CREATE TABLE IF NOT EXISTS frames (
+    work_id INTEGER NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    t_ms INTEGER NOT NULL,
+    view INTEGER NOT NULL DEFAULT 0,
+    hash BLOB NOT NULL,
+    quality INTEGER NOT NULL,
+    PRIMARY KEY (work_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    finished_at TEXT,
+    settings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    query BLOB NOT NULL,
+    verdict TEXT NOT NULL,
+    error_kind TEXT,
+    report TEXT NOT NULL,
+    PRIMARY KEY (scan_id, query)
+);
+";
+
+/// An open catalogue. Safe to share between threads (one connection behind a mutex).
+pub struct Catalogue {
+    conn: Mutex<Connection>,
+    algorithm: Algorithm,
+}
+
+impl Catalogue {
+    /// Opens or creates the catalogue at `path`.
+    ///
+    /// A new catalogue records `algorithm` (default PDQ). An existing one keeps its own; asking
+    /// for a different one is an [`ErrorKind::IncompatibleCatalogue`] error, as is a schema
+    /// version this build does not know.
+    pub fn open(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
+        let conn = Connection::open(path).map_err(|e| Error::from(e).with_path(path))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::new(
+                ErrorKind::IncompatibleCatalogue,
+                format!("catalogue schema version {version} is newer than this build's ({SCHEMA_VERSION}); upgrade swordnet"),
+            )
+            .with_path(path));
+        }
+        conn.execute_batch(SCHEMA)?;
+        if version < SCHEMA_VERSION {
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        let stored: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'algorithm'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let algorithm = match (stored, algorithm) {
+            (None, wanted) => {
+                let a = wanted.unwrap_or(Algorithm::Pdq);
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('algorithm', ?1)",
+                    params![a.id()],
+                )?;
+                a
+            }
+            (Some(id), wanted) => {
+                let Some(stored) = Algorithm::from_id(&id) else {
+                    return Err(Error::new(
+                        ErrorKind::IncompatibleCatalogue,
+                        format!("catalogue uses hash algorithm {id:?}, unknown to this build"),
+                    )
+                    .with_path(path));
+                };
+                if let Some(w) = wanted.filter(|w| *w != stored) {
+                    return Err(Error::new(
+                        ErrorKind::IncompatibleCatalogue,
+                        format!(
+                            "catalogue was built with {} but {} was asked for; use a new catalogue",
+                            stored.id(),
+                            w.id()
+                        ),
+                    )
+                    .with_path(path));
+                }
+                stored
+            }
+        };
+        Ok(Catalogue {
+            conn: Mutex::new(conn),
+            algorithm,
+        })
+    }
+
+    /// The catalogue's hash algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when it answers "ok".
+    pub fn integrity_check(&self) -> Result<()> {
+        let answer: String = self
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if answer == "ok" {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Store,
+                format!("integrity check failed: {answer}"),
+            ))
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The policy: thresholds that turn matched segments into a verdict, with reasons.
+//!
+//! A video upload is `infringing` when one segment with a work covers at least
+//! [`Policy::min_match_ms`] of the upload, or at least [`Policy::min_share`] of it (and at
+//! least [`Policy::min_share_floor_ms`]), with at least [`Policy::min_matched_frames`] frames
+//! at a mean distance within [`Policy::max_mean_distance`]. An image upload is `infringing`
+//! when its best frame pair is within [`Policy::image_max_distance`]. Weaker evidence is
+//! `review`. Key works (the early-warning list) use [`Policy::key_work`]: shorter excerpts flag.
+
+use serde::{Deserialize, Serialize};
+
+/// The verdict on one upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictKind {
+    /// Not a copy of any indexed work (or not enough content to tell).
+    Clean,
+    /// Weak evidence: a person should look.
+    Review,
+    /// A copy of an indexed work.
+    Infringing,
+    /// The upload could not be judged (see its error).
+    Error,
+}
+
+impl VerdictKind {
+    /// `"infringing"`, `"review"`, `"clean"` or `"error"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Clean => "clean",
+            VerdictKind::Review => "review",
+            VerdictKind::Infringing => "infringing",
+            VerdictKind::Error => "error",
+        }
+    }
+}
+
+/// Thresholds for one class of works.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Thresholds {
+    /// A segment this long (query ms) is infringing on its own.
+    pub min_match_ms: i64,
+    /// A segment covering this share (0–1) of the upload is infringing ...
+    pub min_share: f64,
+    /// ... if it is at least this long, ms.
+    pub min_share_floor_ms: i64,
+    /// Fewest matched query frames for an infringing video segment.
+    pub min_matched_frames: u32,
+    /// Largest mean Hamming distance of an infringing video segment, bits (PDQ scale).
+    pub max_mean_distance: f64,
+    /// Largest distance for an infringing image match, bits (PDQ scale).
+    pub image_max_distance: u32,
+    /// Largest distance for an image match to be `review`, bits (PDQ scale).
+    pub image_review_distance: u32,
+}
+
+/// The whole policy. Defaults are documented field by field and in README.md.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Frames with a lower quality (0–100) never produce a match (default 50, as PDQ advises).
+    pub min_quality: u8,
+    /// Search radius for video frame pairs, bits (default 52; the alignment keeps only pairs on
+    /// a consistent time line, so it can be looser than the single-image radius).
+    pub video_radius: u32,
+    /// Ordinary works: 4 s or 75 % of the upload (at least 1 s), 3 frames, mean distance ≤ 40,
+    /// images ≤ 31 bits (PDQ's published match threshold), review ≤ 45.
+    pub standard: Thresholds,
+    /// Key works: 2 s or 50 % (at least 0.75 s), 2 frames, mean ≤ 44, images ≤ 36, review ≤ 50.
+    pub key_work: Thresholds,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_match_ms: 4000,
+            min_share: 0.75,
+            min_share_floor_ms: 1000,
+            min_matched_frames: 3,
+            max_mean_distance: 40.0,
+            image_max_distance: 31,
+            image_review_distance: 45,
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_quality: 50,
+            video_radius: 52,
+            standard: Thresholds::default(),
+            key_work: Thresholds {
+                min_match_ms: 2000,
+                min_share: 0.5,
+                min_share_floor_ms: 750,
+                min_matched_frames: 2,
+                max_mean_distance: 44.0,
+                image_max_distance: 36,
+                image_review_distance: 50,
+            },
+        }
+    }
+}
+
+/// The evidence of one match, as the policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// The query is a still image (one frame).
+    pub query_is_image: bool,
+    /// The work is on the early-warning list.
+    pub key_work: bool,
+    /// Query ms covered by the segment.
+    pub duration_ms: i64,
+    /// The upload's length in ms (0 for an image).
+    pub query_span_ms: i64,
+    /// Matched query frames.
+    pub matched_frames: u32,
+    /// Mean distance, bits (PDQ scale).
+    pub mean_distance: f64,
+}
+
+impl Policy {
+    /// The thresholds that apply to a work.
+    pub fn thresholds(&self, key_work: bool) -> &Thresholds {
+        if key_work {
+            &self.key_work
+        } else {
+            &self.standard
+        }
+    }
+
+    /// Judges one match: its verdict and the reason, with the numbers.
+    pub fn judge(&self, e: &Evidence) -> (VerdictKind, String) {
+        let t = self.thresholds(e.key_work);
+        let class = if e.key_work { "key work" } else { "work" };
+        if e.query_is_image {
+            let d = e.mean_distance.round() as u32;
+            return if d <= t.image_max_distance {
+                (
+                    VerdictKind::Infringing,
+                    format!(
+                        "image distance {d} <= {} bits ({class})",
+                        t.image_max_distance
+                    ),
+                )
+            } else if d <= t.image_review_distance {
+                (
+                    VerdictKind::Review,
+                    format!(
+                        "image distance {d} <= {} bits: weak ({class})",
+                        t.image_review_distance
+                    ),
+                )
+            } else {
+                (VerdictKind::Clean, format!("image distance {d} too large"))
+            };
+        }
+        let share = if e.query_span_ms > 0 {
+            e.duration_ms as f64 / e.query_span_ms as f64
+        } else {
+            0.0
+        };
+        let long_enough = e.duration_ms >= t.min_match_ms;
+        let share_enough = share >= t.min_share && e.duration_ms >= t.min_share_floor_ms;
+        let close = e.mean_distance <= t.max_mean_distance;
+        let frames = e.matched_frames >= t.min_matched_frames;
+        let numbers = format!(
+            "{} ms matched ({:.0} % of upload), {} frames, mean distance {:.1} bits",
+            e.duration_ms,
+            share * 100.0,
+            e.matched_frames,
+            e.mean_distance
+        );
+        if (long_enough || share_enough) && close && frames {
+            let rule = if long_enough {
+                format!("min_match_ms {} reached", t.min_match_ms)
+            } else {
+                format!("min_share {:.2} reached", t.min_share)
+            };
+            (
+                VerdictKind::Infringing,
+                format!("{rule} ({class}): {numbers}"),
+            )
+        } else if e.matched_frames >= 2 && e.mean_distance <= t.max_mean_distance + 6.0 {
+            (
+                VerdictKind::Review,
+                format!("weak match ({class}): {numbers}"),
+            )
+        } else {
+            (VerdictKind::Clean, format!("insufficient match: {numbers}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(duration_ms: i64, span: i64, frames: u32, key_work: bool) -> Evidence {
+        Evidence {
+            query_is_image: false,
+            key_work,
+            duration_ms,
+            query_span_ms: span,
+            matched_frames: frames,
+            mean_distance: 12.0,
+        }
+    }
+
+    #[test]
+    fn shared_intro_is_not_infringing_but_key_work_is() {
+        let p = Policy::default();
+        assert_eq!(
+            p.judge(&video(3000, 6000, 12, false)).0,
+            VerdictKind::Review
+        );
+        assert_eq!(
+            p.judge(&video(3000, 6000, 12, true)).0,
+            VerdictKind::Infringing
+        );
+        assert_eq!(
+            p.judge(&video(8000, 8000, 32, false)).0,
+            VerdictKind::Infringing
+        );
+        assert_eq!(
+            p.judge(&video(2000, 2000, 8, false)).0,
+            VerdictKind::Infringing
+        );
+    }
+}
