@@ -80,7 +80,7 @@ pub struct EvalReport {
     pub errors: usize,
     /// Infringing rows found.
     pub true_positives: usize,
-    /// Flagged `infringing` but clean, or with a wrong reference.
+    /// Flagged `infringing` but clean, or naming none of the right references.
     pub false_positives: usize,
     /// Infringing rows not found.
     pub false_negatives: usize,
@@ -197,7 +197,8 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             e.true_positives += 1;
         } else {
             e.false_negatives += 1;
-            if flagged {
+            // Flagged with none of the right works: a false accusation too.
+            if flagged && !refs.iter().any(|r| matched_refs.contains(r)) {
                 e.false_positives += 1;
             }
             e.mistakes.push((

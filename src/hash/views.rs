@@ -33,44 +33,44 @@ pub enum View {
     ContentBlock,
 }
 
-/// Longest side, in pixels, pictures are reduced to before extra views are made.
+/// Longest side, in pixels, pictures are reduced to before extra views are made. PDQ drifts
+/// badly on small inputs (a 134 px wide crop hashed 50+ bits away from the same crop at 1080
+/// px, 268 px stayed within a few bits), so views are cut from a 512 px copy.
 pub const VIEW_MAX_SIDE: u32 = 512;
 
-fn grid(scale: f32, out: &mut Vec<View>) {
+/// Crops of `scale` at every offset from 0 to `1 - scale` in steps of at most `step` (both
+/// axes). PDQ moves about 27 bits per 1 % shift of a crop window (measured on the dev photos:
+/// 26–34 bits at 1 %, 50–60 at 2 %), so the grid must be fine for a crop to land near one.
+fn grid(scale: f32, step: f32, out: &mut Vec<View>) {
     let max = 1.0 - scale;
-    for y in [0.0, max / 2.0, max] {
-        for x in [0.0, max / 2.0, max] {
+    let n = (max / step).ceil().max(1.0) as usize;
+    for j in 0..=n {
+        for i in 0..=n {
+            let (x, y) = (max * i as f32 / n as f32, max * j as f32 / n as f32);
             out.push(View::Crop { scale, x, y });
         }
     }
 }
 
-/// Views indexed for a reference still image: primary, 3x3 crops at 85 % and 90 %, the centre
-/// 70 %, and ±5° rotations (22 in all).
+/// Views indexed for a reference still image: primary; crops of 85 % and 90 % on a 1.5 % grid
+/// of offsets; the centre 70 %; ±5° rotations.
 pub fn reference_image_views() -> Vec<View> {
     let mut v = vec![View::Primary];
-    grid(0.85, &mut v);
-    grid(0.9, &mut v);
-    v.push(View::Crop {
-        scale: 0.7,
-        x: 0.15,
-        y: 0.15,
-    });
+    grid(0.85, 0.015, &mut v);
+    grid(0.9, 0.015, &mut v);
+    v.push(View::Crop { scale: 0.7, x: 0.15, y: 0.15 });
     v.push(View::Rotate(5.0));
     v.push(View::Rotate(-5.0));
     v
 }
 
-/// Views indexed for each reference video frame: primary, 3x3 crops at 90 %, the centre 80 %
-/// (11 in all).
+/// Views indexed for each reference video frame: primary; crops of 90 % on a 2 % grid and of
+/// 94 % on a 2 % grid; the centre 80 %.
 pub fn reference_video_views() -> Vec<View> {
     let mut v = vec![View::Primary];
-    grid(0.9, &mut v);
-    v.push(View::Crop {
-        scale: 0.8,
-        x: 0.1,
-        y: 0.1,
-    });
+    grid(0.9, 0.02, &mut v);
+    grid(0.94, 0.02, &mut v);
+    v.push(View::Crop { scale: 0.8, x: 0.1, y: 0.1 });
     v
 }
 
@@ -79,29 +79,14 @@ pub fn query_image_views() -> Vec<View> {
     vec![
         View::Primary,
         View::ContentBlock,
-        View::Crop {
-            scale: 0.85,
-            x: 0.075,
-            y: 0.075,
-        },
-        View::Crop {
-            scale: 0.7,
-            x: 0.15,
-            y: 0.15,
-        },
+        View::Crop { scale: 0.85, x: 0.075, y: 0.075 },
+        View::Crop { scale: 0.7, x: 0.15, y: 0.15 },
     ]
 }
 
 /// Views searched for each query video frame: primary and the centre 80 % (corner logos).
 pub fn query_video_views() -> Vec<View> {
-    vec![
-        View::Primary,
-        View::Crop {
-            scale: 0.8,
-            x: 0.1,
-            y: 0.1,
-        },
-    ]
+    vec![View::Primary, View::Crop { scale: 0.8, x: 0.1, y: 0.1 }]
 }
 
 /// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges).
@@ -180,41 +165,57 @@ fn rotate(p: &Picture, degrees: f32) -> Picture {
     }
 }
 
-/// Share of a row's (or column's) pixels that must carry detail for it to belong to content.
-const ACTIVE_SHARE: f32 = 0.35;
-/// Gradient (luma steps) above which a pixel carries detail.
-const ACTIVE_GRADIENT: f32 = 4.0;
+/// A line is background (a flat bar, possibly with a line of text on it) when at least this
+/// share of its pixels lie within [`BACKGROUND_TOLERANCE`] of its most common level.
+const BACKGROUND_SHARE: f32 = 0.7;
+/// Luma steps around the most common level that still count as background.
+const BACKGROUND_TOLERANCE: usize = 3;
 
-/// The longest run of rows, then of columns inside it, where most pixels carry detail.
+/// Share of `values` within the tolerance of their most common level (0–1).
+fn dominant_share(values: impl Iterator<Item = f32>) -> f32 {
+    let mut histogram = [0u32; 256];
+    let mut n = 0u32;
+    for v in values {
+        histogram[v.round().clamp(0.0, 255.0) as usize] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 1.0;
+    }
+    let window = 2 * BACKGROUND_TOLERANCE + 1;
+    let mut best = 0u32;
+    let mut sum: u32 = histogram[..window].iter().sum();
+    for i in window..=256 {
+        best = best.max(sum);
+        if i < 256 {
+            sum += histogram[i];
+            sum -= histogram[i - window];
+        }
+    }
+    best as f32 / n as f32
+}
+
+/// The longest run of rows, then of columns inside it, that are not background: a photo inside
+/// a screenshot whose bars carry text and icons.
 fn content_block(p: &Picture) -> Option<Picture> {
     let (w, h) = (p.width as usize, p.height as usize);
     if w < 16 || h < 16 {
         return None;
     }
-    // Rows are judged by their horizontal detail, columns by their vertical detail, so the
-    // edge between a flat bar and the picture does not count as content.
-    let across = |x: usize, y: usize| {
-        x + 1 < w && (p.luma[y * w + x + 1] - p.luma[y * w + x]).abs() > ACTIVE_GRADIENT
-    };
-    let down = |x: usize, y: usize| {
-        y + 1 < h && (p.luma[(y + 1) * w + x] - p.luma[y * w + x]).abs() > ACTIVE_GRADIENT
-    };
     let rows: Vec<bool> = (0..h)
-        .map(|y| (0..w).filter(|&x| across(x, y)).count() as f32 >= ACTIVE_SHARE * w as f32)
+        .map(|y| dominant_share(p.luma[y * w..(y + 1) * w].iter().copied()) < BACKGROUND_SHARE)
         .collect();
-    let (top, height) = longest_run(&rows, h / 50)?;
+    let (top, height) = longest_run(&rows, h / 100)?;
     let cols: Vec<bool> = (0..w)
-        .map(|x| {
-            (top..top + height).filter(|&y| down(x, y)).count() as f32
-                >= ACTIVE_SHARE * height as f32
-        })
+        .map(|x| dominant_share((top..top + height).map(|y| p.luma[y * w + x])) < BACKGROUND_SHARE)
         .collect();
-    let (left, width) = longest_run(&cols, w / 50)?;
+    let (left, width) = longest_run(&cols, w / 100)?;
     let full = width as f32 > 0.95 * w as f32 && height as f32 > 0.95 * h as f32;
     let tiny = (width as f32) < 0.25 * w as f32 || (height as f32) < 0.15 * h as f32;
     if full || tiny {
         return None;
     }
+    if std::env::var_os("SWORDNET_DEBUG_BLOCK").is_some() { eprintln!("block {left} {top} {width} {height} of {w}x{h}"); }
     Some(p.crop(left as u32, top as u32, width as u32, height as u32))
 }
 
@@ -245,8 +246,8 @@ mod tests {
 
     #[test]
     fn view_counts_and_crop_sizes() {
-        assert_eq!(reference_image_views().len(), 22);
-        assert_eq!(reference_video_views().len(), 11);
+        assert_eq!(reference_image_views().len(), 1 + 121 + 64 + 3);
+        assert_eq!(reference_video_views().len(), 1 + 36 + 16 + 1);
         let p = Picture {
             width: 100,
             height: 50,
