@@ -6,6 +6,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::borders::{self, ActiveArea, BorderMode};
+use crate::hash::inset;
 use crate::hash::views::{self, View};
 use crate::hash::{Algorithm, FrameHasher, Hash256, Picture, PictureHash};
 use crate::media::{self, DecodeOptions, Frame, MediaType};
@@ -17,6 +18,15 @@ pub const BORDER_PROBE_FRAMES: usize = 24;
 /// View id of a query frame hashed whole, borders included (when borders were removed from
 /// the primary view).
 pub const UNCROPPED_VIEW: u8 = 63;
+
+/// View id of a dark or low-contrast frame hashed after a contrast stretch
+/// ([`Picture::contrast_stretched`]), added only when the plain hash's quality is under
+/// [`STRETCH_BELOW_QUALITY`]. Used only inside swordnet: exported hashes are view 0.
+pub const STRETCHED_VIEW: u8 = 62;
+
+/// Frames whose plain PDQ quality is below this get a [`STRETCHED_VIEW`] too (PDQ's own
+/// match threshold on quality).
+pub const STRETCH_BELOW_QUALITY: u8 = 50;
 
 /// One frame's hash with its time and quality.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -179,7 +189,12 @@ impl Hashing<'_> {
             (Role::Reference, true) => views::reference_image_views(),
             (Role::Reference, false) => views::reference_video_views(),
             (Role::Query, true) => views::query_image_views(),
-            (Role::Query, false) => views::query_video_views(),
+            (Role::Query, false) => {
+                let p = &self.pending[0].picture;
+                let mut v = views::query_video_views(p.width, p.height);
+                v.extend(inset::detect(&pictures).map(View::Window));
+                v
+            }
         };
         self.decided = true;
         for frame in std::mem::take(&mut self.pending) {
@@ -199,10 +214,27 @@ impl Hashing<'_> {
             None => frame.picture.clone(),
         };
         let small = views::downscale(&active, views::VIEW_MAX_SIDE);
+        let whole = if self.views.iter().any(View::is_whole_frame) {
+            Some(views::downscale(&frame.picture, views::VIEW_MAX_SIDE))
+        } else {
+            None
+        };
         for (i, view) in self.views.iter().enumerate() {
-            let hash = match view {
-                View::Primary => Some(self.hasher.hash(&active)),
-                other => views::render(*other, &small).map(|p| self.hasher.hash(&p)),
+            let hash = match (view, &whole) {
+                (View::Primary, _) => {
+                    let plain = self.hasher.hash(&active);
+                    if plain.quality < STRETCH_BELOW_QUALITY {
+                        if let Some(stretched) = active.contrast_stretched() {
+                            let h = self.hasher.hash(&stretched);
+                            self.frames.push(FrameHash::new(frame.t_ms, STRETCHED_VIEW, h));
+                        }
+                    }
+                    Some(plain)
+                }
+                (other, Some(whole)) if other.is_whole_frame() => {
+                    views::render(*other, whole).map(|p| self.hasher.hash(&p))
+                }
+                (other, _) => views::render(*other, &small).map(|p| self.hasher.hash(&p)),
             };
             if let Some(h) = hash {
                 self.frames.push(FrameHash::new(frame.t_ms, i as u8, h));

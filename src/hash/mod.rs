@@ -6,6 +6,7 @@
 
 pub mod borders;
 pub mod dct64;
+pub mod inset;
 pub mod pdq;
 pub mod picture;
 pub mod views;

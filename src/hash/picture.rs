@@ -56,3 +56,50 @@ impl Picture {
             .collect()
     }
 }
+
+/// Smallest spread (99.5th minus 0.5th percentile luma) a picture must have for
+/// [`Picture::contrast_stretched`] to stretch it: below it there is no content to recover
+/// (blank, uniform, near-black with noise).
+pub const MIN_STRETCH_SPREAD: f32 = 16.0;
+
+impl Picture {
+    /// The picture with its luma range (0.5th to 99.5th percentile) stretched to 0–255, for dark
+    /// or low-contrast frames whose PDQ quality is too low to match. `None` when the spread is
+    /// under [`MIN_STRETCH_SPREAD`], or already nearly full range.
+    pub fn contrast_stretched(&self) -> Option<Picture> {
+        let mut histogram = [0u32; 256];
+        for &v in &self.luma {
+            histogram[v.round().clamp(0.0, 255.0) as usize] += 1;
+        }
+        let n = self.luma.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        let percentile = |p: f64| -> f32 {
+            let target = (n as f64 * p).ceil() as u64;
+            let mut seen = 0u64;
+            for (level, count) in histogram.iter().enumerate() {
+                seen += *count as u64;
+                if seen >= target.max(1) {
+                    return level as f32;
+                }
+            }
+            255.0
+        };
+        let (lo, hi) = (percentile(0.005), percentile(0.995));
+        let spread = hi - lo;
+        if spread < MIN_STRETCH_SPREAD || spread > 200.0 {
+            return None;
+        }
+        let scale = 255.0 / spread;
+        Some(Picture {
+            width: self.width,
+            height: self.height,
+            luma: self
+                .luma
+                .iter()
+                .map(|&v| ((v - lo) * scale).clamp(0.0, 255.0))
+                .collect(),
+        })
+    }
+}

@@ -31,7 +31,32 @@ pub enum View {
     /// The largest block of rows and columns with detail across most of the width (a photo
     /// inside a screenshot with bars of text).
     ContentBlock,
+    /// A centred window of `w` x `h` (fractions) of the whole frame, borders included: where a
+    /// film of a standard aspect ratio sits in a frame of another (a 16:9 film on a blurred
+    /// 9:16 background, a 4:3 film pillarboxed in 16:9), whatever the background looks like.
+    Band {
+        /// Width, fraction of the frame's width.
+        w: f32,
+        /// Height, fraction of the frame's height.
+        h: f32,
+    },
+    /// The whole frame with this frame's own uniform bars removed (a compilation whose
+    /// excerpts are letterboxed differently from one another).
+    FrameBars,
+    /// A window of the whole frame found for this video (a picture-in-picture inset, see
+    /// [`super::inset`]).
+    Window(super::borders::ActiveArea),
 }
+
+impl View {
+    /// True for views cut from the whole frame rather than from its active area.
+    pub fn is_whole_frame(&self) -> bool {
+        matches!(self, View::Band { .. } | View::FrameBars | View::Window(_))
+    }
+}
+
+/// Standard aspect ratios (width / height) of films and phone videos.
+const STANDARD_ASPECTS: [f32; 6] = [16.0 / 9.0, 4.0 / 3.0, 1.85, 2.39, 9.0 / 16.0, 1.0];
 
 /// Longest side, in pixels, pictures are reduced to before extra views are made. PDQ drifts
 /// badly on small inputs (a 134 px wide crop hashed 50+ bits away from the same crop at 1080
@@ -84,9 +109,26 @@ pub fn query_image_views() -> Vec<View> {
     ]
 }
 
-/// Views searched for each query video frame: primary and the centre 80 % (corner logos).
-pub fn query_video_views() -> Vec<View> {
-    vec![View::Primary, View::Crop { scale: 0.8, x: 0.1, y: 0.1 }]
+/// Views searched for each query video frame of `width` x `height` pixels: primary, the centre
+/// 80 % (corner logos), the frame without its own bars, and centred bands of every standard
+/// aspect ratio that fits inside with room to spare (at most 92 % of a side).
+pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
+    let mut v = vec![View::Primary, View::Crop { scale: 0.8, x: 0.1, y: 0.1 }, View::FrameBars];
+    let frame_aspect = width as f32 / height.max(1) as f32;
+    for aspect in STANDARD_ASPECTS {
+        if aspect > frame_aspect {
+            let h = frame_aspect / aspect;
+            if (0.25..=0.92).contains(&h) {
+                v.push(View::Band { w: 1.0, h });
+            }
+        } else {
+            let w = aspect / frame_aspect;
+            if (0.25..=0.92).contains(&w) {
+                v.push(View::Band { w, h: 1.0 });
+            }
+        }
+    }
+    v
 }
 
 /// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges).
@@ -131,6 +173,15 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
         View::ContentBlock => content_block(p),
+        View::Band { w, h } => Some(p.crop(
+            ((1.0 - w) / 2.0 * p.width as f32).round() as u32,
+            ((1.0 - h) / 2.0 * p.height as f32).round() as u32,
+            ((w * p.width as f32).round() as u32).max(1),
+            ((h * p.height as f32).round() as u32).max(1),
+        )),
+        View::FrameBars => super::borders::detect(&[p], super::borders::BorderMode::UniformBars)
+            .map(|area| area.apply(p)),
+        View::Window(area) => Some(area.apply(p)),
     }
 }
 
