@@ -186,7 +186,10 @@ impl Hashing<'_> {
         let still = self.pending.len() == 1 && self.pending[0].t_ms == 0;
         self.views = match (self.role, still) {
             (Role::Plain, _) => vec![View::Primary],
-            (Role::Reference, true) => views::reference_image_views(),
+            (Role::Reference, true) => {
+                let p = &self.pending[0].picture;
+                views::reference_image_views(p.width, p.height)
+            }
             (Role::Reference, false) => views::reference_video_views(),
             (Role::Query, true) => views::query_image_views(),
             (Role::Query, false) => {

@@ -77,15 +77,29 @@ fn grid(scale: f32, step: f32, out: &mut Vec<View>) {
     }
 }
 
-/// Views indexed for a reference still image: primary; crops of 85 % and 90 % on a 1.5 % grid
-/// of offsets; the centre 70 %; ±5° rotations.
-pub fn reference_image_views() -> Vec<View> {
+/// Views indexed for a reference still image of `width` x `height`: primary; crops of 85 % and
+/// 90 % on a 1.5 % grid of offsets; the centre 70 %; ±5° rotations; and squares of the full
+/// short side along the long side on a 2 % grid (square reposts of a landscape photo).
+pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.85, 0.015, &mut v);
     grid(0.9, 0.015, &mut v);
     v.push(View::Crop { scale: 0.7, x: 0.15, y: 0.15 });
     v.push(View::Rotate(5.0));
     v.push(View::Rotate(-5.0));
+    let (long, short) = (width.max(height) as f32, width.min(height).max(1) as f32);
+    if long / short > 1.15 {
+        let side = short / long;
+        let steps = ((1.0 - side) / 0.02).ceil() as usize;
+        for i in 0..=steps {
+            let at = (1.0 - side) * i as f32 / steps as f32;
+            v.push(if width >= height {
+                View::Window(super::borders::ActiveArea { x: at, y: 0.0, w: side, h: 1.0 })
+            } else {
+                View::Window(super::borders::ActiveArea { x: 0.0, y: at, w: 1.0, h: side })
+            });
+        }
+    }
     v
 }
 
@@ -297,7 +311,8 @@ mod tests {
 
     #[test]
     fn view_counts_and_crop_sizes() {
-        assert_eq!(reference_image_views().len(), 1 + 121 + 64 + 3);
+        assert_eq!(reference_image_views(100, 100).len(), 1 + 121 + 64 + 3);
+        assert_eq!(reference_image_views(150, 100).len(), 1 + 121 + 64 + 3 + 18);
         assert_eq!(reference_video_views().len(), 1 + 36 + 16 + 1);
         let p = Picture {
             width: 100,
