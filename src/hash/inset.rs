@@ -68,7 +68,13 @@ fn lines(persistent: &dyn Fn(usize, usize) -> bool, across: usize, along: usize)
 pub fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
     let first = frames.first()?;
     let (w, h) = (first.width as usize, first.height as usize);
-    if frames.len() < 8 || w < 32 || h < 32 || frames.iter().any(|f| f.width as usize != w || f.height as usize != h) {
+    if frames.len() < 8
+        || w < 32
+        || h < 32
+        || frames
+            .iter()
+            .any(|f| f.width as usize != w || f.height as usize != h)
+    {
         return None;
     }
     // vertical[y * w + x]: frames with a jump between (x, y) and (x + 1, y); horizontal likewise down.
@@ -113,11 +119,19 @@ pub fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
                     let area = (x2 - x1) * (y2 - y1);
                     let share = area as f32 / (w * h) as f32;
                     // At least three sides must be real lines (not the frame's edge).
-                    let real = [left, right, top, bottom].iter().filter(|l| l.is_some()).count();
+                    let real = [left, right, top, bottom]
+                        .iter()
+                        .filter(|l| l.is_some())
+                        .count();
                     if !(0.08..=0.7).contains(&share) || real < 3 {
                         continue;
                     }
-                    if supported(left, *y1, *y2) && supported(right, *y1, *y2) && supported(top, *x1, *x2) && supported(bottom, *x1, *x2) && best.is_none_or(|(score, _)| (real, area) > score) {
+                    if supported(left, *y1, *y2)
+                        && supported(right, *y1, *y2)
+                        && supported(top, *x1, *x2)
+                        && supported(bottom, *x1, *x2)
+                        && best.is_none_or(|(score, _)| (real, area) > score)
+                    {
                         best = Some((
                             (real, area),
                             ActiveArea {
@@ -148,11 +162,20 @@ mod tests {
             s ^= s >> 17;
             s ^= s << 5;
             let (x, y) = (i % w, i / w);
-            let inside = x >= inset.0 && x < inset.0 + inset.2 && y >= inset.1 && y < inset.1 + inset.3;
+            let inside =
+                x >= inset.0 && x < inset.0 + inset.2 && y >= inset.1 && y < inset.1 + inset.3;
             // Smooth background, smooth inset of another level: the border is the only edge.
-            *v = if inside { 200.0 - (s % 4) as f32 } else { 60.0 + (x as f32 / 8.0) + (s % 4) as f32 };
+            *v = if inside {
+                200.0 - (s % 4) as f32
+            } else {
+                60.0 + (x as f32 / 8.0) + (s % 4) as f32
+            };
         }
-        Picture { width: w as u32, height: h as u32, luma }
+        Picture {
+            width: w as u32,
+            height: h as u32,
+            luma,
+        }
     }
 
     #[test]
@@ -160,7 +183,13 @@ mod tests {
         let frames: Vec<Picture> = (0..10).map(|i| frame(i + 1, (8, 8, 64, 36))).collect();
         let refs: Vec<&Picture> = frames.iter().collect();
         let a = detect(&refs).expect("inset");
-        assert!((a.x - 8.0 / 160.0).abs() < 0.02 && (a.w - 64.0 / 160.0).abs() < 0.02, "{a:?}");
-        assert!((a.y - 8.0 / 90.0).abs() < 0.03 && (a.h - 36.0 / 90.0).abs() < 0.03, "{a:?}");
+        assert!(
+            (a.x - 8.0 / 160.0).abs() < 0.02 && (a.w - 64.0 / 160.0).abs() < 0.02,
+            "{a:?}"
+        );
+        assert!(
+            (a.y - 8.0 / 90.0).abs() < 0.03 && (a.h - 36.0 / 90.0).abs() < 0.03,
+            "{a:?}"
+        );
     }
 }

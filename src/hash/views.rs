@@ -84,7 +84,11 @@ pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.85, 0.015, &mut v);
     grid(0.9, 0.015, &mut v);
-    v.push(View::Crop { scale: 0.7, x: 0.15, y: 0.15 });
+    v.push(View::Crop {
+        scale: 0.7,
+        x: 0.15,
+        y: 0.15,
+    });
     v.push(View::Rotate(5.0));
     v.push(View::Rotate(-5.0));
     let (long, short) = (width.max(height) as f32, width.min(height).max(1) as f32);
@@ -94,9 +98,19 @@ pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
         for i in 0..=steps {
             let at = (1.0 - side) * i as f32 / steps as f32;
             v.push(if width >= height {
-                View::Window(super::borders::ActiveArea { x: at, y: 0.0, w: side, h: 1.0 })
+                View::Window(super::borders::ActiveArea {
+                    x: at,
+                    y: 0.0,
+                    w: side,
+                    h: 1.0,
+                })
             } else {
-                View::Window(super::borders::ActiveArea { x: 0.0, y: at, w: 1.0, h: side })
+                View::Window(super::borders::ActiveArea {
+                    x: 0.0,
+                    y: at,
+                    w: 1.0,
+                    h: side,
+                })
             });
         }
     }
@@ -109,7 +123,11 @@ pub fn reference_video_views() -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.9, 0.02, &mut v);
     grid(0.94, 0.02, &mut v);
-    v.push(View::Crop { scale: 0.8, x: 0.1, y: 0.1 });
+    v.push(View::Crop {
+        scale: 0.8,
+        x: 0.1,
+        y: 0.1,
+    });
     v
 }
 
@@ -118,8 +136,16 @@ pub fn query_image_views() -> Vec<View> {
     vec![
         View::Primary,
         View::ContentBlock,
-        View::Crop { scale: 0.85, x: 0.075, y: 0.075 },
-        View::Crop { scale: 0.7, x: 0.15, y: 0.15 },
+        View::Crop {
+            scale: 0.85,
+            x: 0.075,
+            y: 0.075,
+        },
+        View::Crop {
+            scale: 0.7,
+            x: 0.15,
+            y: 0.15,
+        },
     ]
 }
 
@@ -127,7 +153,15 @@ pub fn query_image_views() -> Vec<View> {
 /// 80 % (corner logos), the frame without its own bars, and centred bands of every standard
 /// aspect ratio that fits inside with room to spare (at most 92 % of a side).
 pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
-    let mut v = vec![View::Primary, View::Crop { scale: 0.8, x: 0.1, y: 0.1 }, View::FrameBars];
+    let mut v = vec![
+        View::Primary,
+        View::Crop {
+            scale: 0.8,
+            x: 0.1,
+            y: 0.1,
+        },
+        View::FrameBars,
+    ];
     let frame_aspect = width as f32 / height.max(1) as f32;
     for aspect in STANDARD_ASPECTS {
         if aspect > frame_aspect {
@@ -280,7 +314,6 @@ fn content_block(p: &Picture) -> Option<Picture> {
     if full || tiny {
         return None;
     }
-    if std::env::var_os("SWORDNET_DEBUG_BLOCK").is_some() { eprintln!("block {left} {top} {width} {height} of {w}x{h}"); }
     Some(p.crop(left as u32, top as u32, width as u32, height as u32))
 }
 
