@@ -88,7 +88,7 @@ impl Picture {
         };
         let (lo, hi) = (percentile(0.005), percentile(0.995));
         let spread = hi - lo;
-        if spread < MIN_STRETCH_SPREAD || spread > 200.0 {
+        if !(MIN_STRETCH_SPREAD..=200.0).contains(&spread) {
             return None;
         }
         let scale = 255.0 / spread;
