@@ -229,7 +229,8 @@ impl Hashing<'_> {
                     if plain.quality < STRETCH_BELOW_QUALITY {
                         if let Some(stretched) = active.contrast_stretched() {
                             let h = self.hasher.hash(&stretched);
-                            self.frames.push(FrameHash::new(frame.t_ms, STRETCHED_VIEW, h));
+                            self.frames
+                                .push(FrameHash::new(frame.t_ms, STRETCHED_VIEW, h));
                         }
                     }
                     Some(plain)

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod align;
+pub mod bench;
 pub mod engine;
 pub mod error;
 pub mod eval;

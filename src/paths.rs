@@ -59,9 +59,14 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Control characters, bidirectional marks / embeddings / overrides / isolates, and the
+/// Unicode line and paragraph separators (they would split a log line or a CSV row).
 fn is_dangerous(c: char) -> bool {
     c.is_control()
-        || matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0x061c)
+        || matches!(
+            c as u32,
+            0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0x061c | 0x2028 | 0x2029
+        )
 }
 
 #[cfg(test)]
@@ -73,5 +78,7 @@ mod tests {
         let p = path_from_bytes(b"a\xffb\xe2\x80\xaec.jpg");
         assert_eq!(display_path(&p), "a\\xffb\\u{202e}c.jpg");
         assert_eq!(path_from_bytes(&path_to_bytes(&p)), p);
+        let p = path_from_bytes("a\u{2028}b\u{2067}c\nd".as_bytes());
+        assert_eq!(display_path(&p), "a\\u{2028}b\\u{2067}c\\u{000a}d");
     }
 }

@@ -98,7 +98,11 @@ fn index_killed_mid_batch_resumes_without_loss() {
         for line in stdout.lines().filter(|l| l.starts_with("error")) {
             assert!(line.contains("low_quality"), "{line}");
         }
-        assert!(matches!(rerun.status.code(), Some(0) | Some(8)), "rerun failed: {:?}", rerun.status);
+        assert!(
+            matches!(rerun.status.code(), Some(0) | Some(8)),
+            "rerun failed: {:?}",
+            rerun.status
+        );
         let after = assert_consistent(&db);
         assert!(after > before);
         assert_eq!(after + refused, files.len());

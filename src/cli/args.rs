@@ -28,6 +28,14 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print the fingerprint of a file (time, hash, quality per frame).
     Hash(HashArgs),
+    /// Measure swordnet on this machine (search index: `bench search`).
+    Bench(BenchArgs),
+    /// Re-render a stored scan: HTML evidence report, takedown list, JSON Lines, CSV or table.
+    Report(ReportArgs),
+    /// Write a catalogue's PDQ frame hashes for exchange (ThreatExchange / HMA CSV).
+    Export(ExportArgs),
+    /// Build a catalogue from an exchanged PDQ hash list, without media.
+    Import(ImportArgs),
 }
 
 /// Decoding options shared by the commands that read media.
@@ -57,6 +65,9 @@ pub struct DecodeArgs {
     /// Worker threads [default: number of cores].
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Longest side, in pixels, video frames are scaled to before hashing [default: 512].
+    #[arg(long)]
+    pub frame_size: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -118,6 +129,12 @@ pub struct ScanArgs {
     /// Continue the latest scan: skip uploads it already judged.
     #[arg(long)]
     pub resume: bool,
+    /// Also write the HTML evidence report (self-contained, with thumbnails) here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Also write the takedown list (CSV, one row per infringing match) here.
+    #[arg(long)]
+    pub takedown: Option<PathBuf>,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }
@@ -207,6 +224,9 @@ pub struct HashArgs {
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print every view hashed for an upload (crops, content block, uncropped), not only view 0.
+    #[arg(long)]
+    pub query_views: bool,
     /// Hash algorithm.
     #[arg(long, value_enum, default_value_t = Algorithm::Pdq)]
     pub algorithm: Algorithm,
@@ -215,4 +235,155 @@ pub struct HashArgs {
     pub sample: SamplePlan,
     #[command(flatten)]
     pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchCommand,
+}
+
+/// What `swordnet bench` measures.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Linear scan vs multi-index hashing over N hashes: time, exactness, memory.
+    Search(BenchSearchArgs),
+    /// Decode-only vs full scan of uploads against a catalogue: ratio, media s/s, images/s.
+    Scan(BenchScanArgs),
+    /// Decode-only vs indexing works into a temporary catalogue.
+    Index(BenchIndexArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchScanArgs {
+    /// The catalogue to scan against.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Upload files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Upload sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
+    pub sample: SamplePlan,
+    /// Rounds of both passes (alternating order); the fastest time of each is reported.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchIndexArgs {
+    /// Work files or folders (indexed into a temporary catalogue, removed after).
+    pub paths: Vec<PathBuf>,
+    /// Reference sampling: fps:N, ms:N or keyframes.
+    #[arg(long, default_value_t = SamplePlan::REFERENCE_DEFAULT)]
+    pub sample: SamplePlan,
+    /// Hash algorithm.
+    #[arg(long, value_enum, default_value_t = Algorithm::Pdq)]
+    pub algorithm: Algorithm,
+    /// Rounds of both passes (alternating order); the fastest time of each is reported.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchSearchArgs {
+    /// Random hashes to index.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub hashes: usize,
+    /// Search radius of the timed queries, bits.
+    #[arg(long, default_value_t = 31)]
+    pub radius: u32,
+    /// Timed queries (the same ones through both indexes).
+    #[arg(long, default_value_t = 1000)]
+    pub queries: usize,
+    /// Also index every frame hash of this catalogue (real hashes).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Substrings of the multi-index hash [default: 256 / log2(hashes), 12..=16].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(11..=64))]
+    pub substrings: Option<u16>,
+    /// Strided substrings (bits t, t + m, ...) instead of contiguous runs [default: strided
+    /// below 16 substrings].
+    #[arg(long)]
+    pub strided: Option<bool>,
+    /// Seed of the random hashes and queries.
+    #[arg(long, default_value_t = 0x5eed_2012)]
+    pub seed: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The catalogue.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Scan id [default: the latest scan].
+    #[arg(long)]
+    pub scan: Option<i64>,
+    /// Write the HTML evidence report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the takedown list (CSV, one row per infringing match) here.
+    #[arg(long)]
+    pub takedown: Option<PathBuf>,
+    /// Write the report in --format here (default: standard output, when neither --html nor
+    /// --takedown is given).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Report format for --report.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Video decoder for the thumbnails: auto (ffmpeg if on PATH), ffmpeg, builtin.
+    #[arg(long, value_enum, default_value_t = DecoderChoice::Auto)]
+    pub decoder: DecoderChoice,
+    /// Longest side of the thumbnails in pixels (0: no thumbnails).
+    #[arg(long, default_value_t = 240)]
+    pub thumbnail_size: u32,
+}
+
+/// Hash exchange formats.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeFormat {
+    /// One PDQ frame hash per line: 64 hex, quality, t_ms, work id, title, rights holder,
+    /// key work, media, duration ms, width, height (no header; Meta's PDQ tools' layout).
+    PdqCsv,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The catalogue (PDQ).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Format.
+    #[arg(long, value_enum, default_value_t = ExchangeFormat::PdqCsv)]
+    pub format: ExchangeFormat,
+    /// Also export swordnet's crop and rotation views of each frame (view id in a 12th
+    /// column; 50-200x more lines): an import then matches exactly like this catalogue.
+    #[arg(long)]
+    pub all_views: bool,
+    /// Output file ("-": standard output).
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The hash list ("-": standard input).
+    pub file: PathBuf,
+    /// The catalogue to add the works to (created if missing; PDQ).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Format.
+    #[arg(long, value_enum, default_value_t = ExchangeFormat::PdqCsv)]
+    pub format: ExchangeFormat,
 }

@@ -46,7 +46,10 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
         limits,
         decoder: args.decoder,
         plan,
-        ..DecodeOptions::default()
+        max_side: args
+            .frame_size
+            .unwrap_or(DecodeOptions::default().max_side)
+            .clamp(64, 4096),
     };
     Ok((decode, file.policy))
 }

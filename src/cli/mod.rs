@@ -4,10 +4,14 @@
 //! 12 both 4 and 8.
 
 pub mod args;
+mod bench;
+mod bench_scan;
 mod config;
 mod demo;
+mod exchange;
 mod index;
 mod progress;
+mod report;
 mod scan;
 mod works;
 
@@ -30,6 +34,10 @@ pub fn main() -> ExitCode {
         Command::Eval(a) => scan::eval(a),
         Command::Demo(a) => demo::run(a),
         Command::Hash(a) => works::hash(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Export(a) => exchange::export(a),
+        Command::Import(a) => exchange::import(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -21,3 +21,8 @@ pub fn bar(total: usize, what: &str) -> ProgressBar {
     );
     bar
 }
+
+/// Shows the media seconds done so far beside the bar.
+pub fn set_media_seconds(bar: &ProgressBar, seconds: f64) {
+    bar.set_message(format!("{seconds:.0} media s"));
+}

@@ -50,7 +50,7 @@ pub fn scan_paths(
     Ok((scan_id, reports))
 }
 
-fn write_reports(
+pub(super) fn write_reports(
     out: &mut dyn Write,
     reports: &[QueryReport],
     format: Format,
@@ -150,6 +150,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             args.format,
             scan_id,
         )?,
+    }
+    if args.html.is_some() || args.takedown.is_some() {
+        let started_at = catalogue.scan(scan_id)?.started_at;
+        if let Some(path) = &args.html {
+            let options = super::report::html_options(
+                &catalogue,
+                scan_id,
+                decode.decoder,
+                decode.limits,
+                swordnet::media::thumbnail::DEFAULT_MAX_SIDE,
+            )?;
+            super::report::write_html(path, &reports, &options)?;
+        }
+        if let Some(path) = &args.takedown {
+            super::report::write_takedown(path, &reports, scan_id, Some(&started_at))?;
+        }
     }
     let summary = Summary::of(&reports);
     eprintln!("{}", summary_line(scan_id, &summary));

@@ -78,12 +78,17 @@ pub fn run(args: WorksArgs) -> Result<u8> {
 pub fn hash(args: HashArgs) -> Result<u8> {
     let (decode, _) = config::options(&args.decode, args.sample)?;
     let hasher = hasher_for(args.algorithm);
-    let fp = fingerprint_file(&args.file, &decode, hasher.as_ref(), Role::Plain)?;
+    let role = if args.query_views {
+        Role::Query
+    } else {
+        Role::Plain
+    };
+    let fp = fingerprint_file(&args.file, &decode, hasher.as_ref(), role)?;
     if args.json {
         let frames: Vec<_> = fp
             .frames
             .iter()
-            .map(|f| serde_json::json!({"t_ms": f.t_ms, "hash": f.hash.to_hex(args.algorithm), "quality": f.quality}))
+            .map(|f| serde_json::json!({"t_ms": f.t_ms, "view": f.view, "hash": f.hash.to_hex(args.algorithm), "quality": f.quality}))
             .collect();
         let doc = serde_json::json!({
             "file": display_path(&args.file),
@@ -108,10 +113,11 @@ pub fn hash(args: HashArgs) -> Result<u8> {
         );
         for f in &fp.frames {
             println!(
-                "{:>9}  {}  {:>3}",
+                "{:>9}  {}  {:>3}  view {}",
                 f.t_ms,
                 f.hash.to_hex(args.algorithm),
-                f.quality
+                f.quality,
+                f.view
             );
         }
     }

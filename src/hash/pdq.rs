@@ -25,7 +25,9 @@
 //! from the same DCT by sign changes and transposition, as Meta's
 //! `pdqDihedralHash256esFromFloatLuma` does.
 //!
-//! This file depends only on `std` and has no `unsafe`.
+//! This file depends only on `std` and has no `unsafe`. The fast paths
+//! (lockstep lanes, exact integer sums, shared medians) are checked bit for
+//! bit against a literal port of the reference in the unit tests below.
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -263,7 +265,16 @@ fn decimate_index(out_i: usize, in_dim: usize, out_dim: usize) -> usize {
 /// Number of image rows whose row-direction box filters run in lockstep
 /// (independent running sums, so the CPU can overlap them; each row still
 /// sees exactly the reference's sequence of operations).
-const LANES: usize = 4;
+const LANES: usize = 8;
+
+/// Largest row window for which the first row pass takes the exact integer
+/// path ([`box_line_exact`]); wider rows (images over 8192 px) use the lanes.
+const MAX_EXACT_WINDOW: usize = 64;
+
+/// Largest magnitude of an input sample for the exact integer path: window
+/// sums of such integers (at most `(MAX_EXACT_WINDOW + 1) * 65536 < 2^24`)
+/// are exact in `f32`, whatever the order of the additions.
+const EXACT_LIMIT: f32 = 65536.0;
 
 /// Reusable per-thread work memory for [`downsample`].
 #[derive(Default)]
@@ -278,6 +289,11 @@ struct Scratch {
     row: Vec<f32>,
     /// Second row-pass output at the 64 sampled columns (height x 64).
     c: Vec<f32>,
+    /// Exact window sums of one row (integer input).
+    acc: Vec<f32>,
+    /// Exact sums of `2^j` consecutive samples of one row, and the next level.
+    level: Vec<f32>,
+    level_next: Vec<f32>,
 }
 
 thread_local! {
@@ -288,6 +304,17 @@ thread_local! {
 /// cleared: every buffer is fully written before it is read.
 fn reset(v: &mut Vec<f32>, n: usize) {
     v.resize(n, 0.0);
+}
+
+/// True when every sample is an integer of magnitude at most
+/// [`EXACT_LIMIT`] (decoded 8-bit frames and crops of them), so that the
+/// reference's running sums along a row are exact.
+fn small_integers(v: &[f32]) -> bool {
+    v.chunks(256).all(|c| {
+        c.iter().fold(true, |ok, &x| {
+            ok & (x.trunc() == x) & (x.abs() <= EXACT_LIMIT)
+        })
+    })
 }
 
 /// Jarosz filter (two passes of rows-box then columns-box) followed by
@@ -305,18 +332,41 @@ fn downsample(luma: &[f32], width: usize, height: usize, s: &mut Scratch, out: &
         row_idx[k] = decimate_index(k, height, DOWNSAMPLE_DIM);
     }
 
-    reset(&mut s.a, width * height);
+    // The first row pass (a) is produced LANES rows at a time, just before
+    // the column pass needs them, into a ring of `slots` rows that stays in
+    // the L1/L2 cache (the column pass needs only `win_cols + 1` rows at once).
+    let slots = (win_cols + LANES).div_ceil(LANES) * LANES;
+    let slots = if slots >= height { height } else { slots };
+    reset(&mut s.a, width * slots);
     reset(&mut s.rows, width * LANES);
     reset(&mut s.sums, width);
     reset(&mut s.row, width);
     reset(&mut s.c, height * DOWNSAMPLE_DIM);
 
-    // Pass 1: box along rows, luma -> a, LANES rows at a time.
-    for (src, dst) in luma
-        .chunks(width * LANES)
-        .zip(s.a.chunks_mut(width * LANES))
-    {
-        if src.len() == width * LANES {
+    let exact = win_rows <= MAX_EXACT_WINDOW && small_integers(luma);
+    let Scratch {
+        a,
+        rows,
+        sums,
+        row,
+        c,
+        acc,
+        level,
+        level_next,
+    } = s;
+    // Pass 1: box along rows, luma -> a (rows `first..first + n`).
+    let pass1 = |first: usize, a: &mut [f32]| -> usize {
+        let n = LANES.min(height - first);
+        let src = &luma[first * width..(first + n) * width];
+        let slot = first % slots;
+        let dst = &mut a[slot * width..(slot + n) * width];
+        if exact {
+            // Integer samples (decoded frames): the running sums are exact,
+            // so any order of additions gives the reference's sums.
+            for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
+                box_line_exact(sr, dr, win_rows, acc, level, level_next);
+            }
+        } else if n == LANES {
             let inp: [&[f32]; LANES] = std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
             let mut it = dst.chunks_exact_mut(width);
             let mut outp: [&mut [f32]; LANES] =
@@ -327,57 +377,58 @@ fn downsample(luma: &[f32], width: usize, height: usize, s: &mut Scratch, out: &
                 box_lines([sr], &mut [dr], win_rows);
             }
         }
-    }
+        n
+    };
 
     // Pass 2: box along columns, a -> b, one output row at a time, gathered
     // LANES rows at a time; then
     // pass 3: box along those rows of b, keeping only the sampled columns -> c.
-    {
-        let c = &mut s.c;
-        let rows = &mut s.rows;
-        box_columns(
-            &s.a,
-            width,
-            height,
-            win_cols,
-            &mut s.sums,
-            &mut s.row,
-            |oi, brow| {
-                let k = oi % LANES;
-                rows[k * width..(k + 1) * width].copy_from_slice(brow);
-                if k + 1 < LANES && oi + 1 < height {
-                    return;
+    box_columns(
+        a,
+        slots,
+        width,
+        height,
+        win_cols,
+        sums,
+        row,
+        pass1,
+        |oi, brow| {
+            let k = oi % LANES;
+            rows[k * width..(k + 1) * width].copy_from_slice(brow);
+            if k + 1 < LANES && oi + 1 < height {
+                return;
+            }
+            let r0 = oi - k;
+            let n = k + 1;
+            let c = &mut c[r0 * DOWNSAMPLE_DIM..(r0 + n) * DOWNSAMPLE_DIM];
+            if n == LANES {
+                let inp: [&[f32]; LANES] =
+                    std::array::from_fn(|k| &rows[k * width..(k + 1) * width]);
+                box_lines_sampled(inp, win_rows, &col_idx, c);
+            } else {
+                for (sr, dr) in rows
+                    .chunks_exact(width)
+                    .zip(c.chunks_exact_mut(DOWNSAMPLE_DIM))
+                {
+                    box_lines_sampled([sr], win_rows, &col_idx, dr);
                 }
-                let r0 = oi - k;
-                let n = k + 1;
-                let c = &mut c[r0 * DOWNSAMPLE_DIM..(r0 + n) * DOWNSAMPLE_DIM];
-                if n == LANES {
-                    let inp: [&[f32]; LANES] =
-                        std::array::from_fn(|k| &rows[k * width..(k + 1) * width]);
-                    box_lines_sampled(inp, win_rows, &col_idx, c);
-                } else {
-                    for (sr, dr) in rows
-                        .chunks_exact(width)
-                        .zip(c.chunks_exact_mut(DOWNSAMPLE_DIM))
-                    {
-                        box_lines_sampled([sr], win_rows, &col_idx, dr);
-                    }
-                }
-            },
-        );
-    }
+            }
+        },
+    );
 
     // Pass 4: box along columns of c, keeping only the sampled rows -> out.
     reset(&mut s.sums, DOWNSAMPLE_DIM);
     reset(&mut s.row, DOWNSAMPLE_DIM);
     let mut next = 0;
     box_columns(
-        &s.c,
+        &mut s.c,
+        height,
         DOWNSAMPLE_DIM,
         height,
         win_cols,
         &mut s.sums,
         &mut s.row,
+        |_, _| height,
         |oi, drow| {
             while next < DOWNSAMPLE_DIM && row_idx[next] == oi {
                 out[next].copy_from_slice(drow);
@@ -520,20 +571,163 @@ fn box_lines_sampled<const N: usize>(
     }
 }
 
+/// Meta's `box1DFloat` (stride 1) on one line of integer samples of
+/// magnitude at most [`EXACT_LIMIT`] with `window <= MAX_EXACT_WINDOW`
+/// ([`small_integers`]). Every running sum of the reference is then an exact
+/// integer, so it equals the window sum computed in any order; the window
+/// sums of the long middle phase are built from exact partial sums of
+/// `2^j` samples (vectorisable), and each is divided by the same count as in
+/// the reference. The result is bit-identical to the reference.
+fn box_line_exact(
+    inp: &[f32],
+    out: &mut [f32],
+    window: usize,
+    acc: &mut Vec<f32>,
+    level: &mut Vec<f32>,
+    level_next: &mut Vec<f32>,
+) {
+    let len = inp.len();
+    let (p1, p2, p3, p4) = box_phases(len, window);
+    // Phases 1 and 2 exactly as the reference.
+    let mut sum = 0.0f32;
+    for &x in &inp[..p1] {
+        sum += x;
+    }
+    let mut cur = p1;
+    for (o, &x) in out[..p2].iter_mut().zip(&inp[p1..p1 + p2]) {
+        sum += x;
+        cur += 1;
+        *o = sum / cur as f32;
+    }
+    // Phase 3: output `p2 + t` is the sum of inputs `t + 1 .. t + 1 + window`.
+    if p3 > 0 {
+        let mid = &mut out[p2..p2 + p3];
+        let x = &inp[1..];
+        match window {
+            1 => window_mean_exact::<1>(x, mid),
+            2 => window_mean_exact::<2>(x, mid),
+            3 => window_mean_exact::<3>(x, mid),
+            4 => window_mean_exact::<4>(x, mid),
+            5 => window_mean_exact::<5>(x, mid),
+            6 => window_mean_exact::<6>(x, mid),
+            7 => window_mean_exact::<7>(x, mid),
+            8 => window_mean_exact::<8>(x, mid),
+            9 => window_mean_exact::<9>(x, mid),
+            10 => window_mean_exact::<10>(x, mid),
+            11 => window_mean_exact::<11>(x, mid),
+            12 => window_mean_exact::<12>(x, mid),
+            _ => {
+                window_sums_exact(x, window, p3, acc, level, level_next);
+                let w = window as f32;
+                for (o, &a) in mid.iter_mut().zip(acc.iter()) {
+                    *o = a / w;
+                }
+            }
+        }
+    }
+    // Phase 4: output `p2 + p3 + t` is the sum of inputs `p3 + t + 1 .. len`.
+    for t in 0..p4 {
+        let lo = p3 + t + 1;
+        let s = inp[lo..].iter().fold(0.0f32, |s, &x| s + x);
+        out[p2 + p3 + t] = s / (len - lo) as f32;
+    }
+}
+
+/// `out[i] = (x[i] + ... + x[i + W - 1]) / W` for every `i < out.len()`,
+/// each sum from `+0.0` in one pass (exact under the conditions of
+/// [`box_line_exact`], so equal to the reference's running sum).
+#[inline(always)]
+fn window_mean_exact<const W: usize>(x: &[f32], out: &mut [f32]) {
+    let w = W as f32;
+    let x = &x[..out.len() + W - 1];
+    for (i, o) in out.iter_mut().enumerate() {
+        let win: &[f32; W] = x[i..i + W].try_into().expect("a full window");
+        let mut s = 0.0f32;
+        for &v in win {
+            s += v;
+        }
+        *o = s / w;
+    }
+}
+
+/// `acc[i] = x[i] + ... + x[i + window - 1]` for `i < n`, from exact partial
+/// sums of `2^j` samples (binary decomposition of `window`). Requires
+/// `n + window - 1 <= x.len()` and sums that are exact in `f32`. Each sum
+/// starts from `+0.0`, as the reference's running sum does, so an all-zero
+/// window gives `+0.0`.
+fn window_sums_exact(
+    x: &[f32],
+    window: usize,
+    n: usize,
+    acc: &mut Vec<f32>,
+    level: &mut Vec<f32>,
+    level_next: &mut Vec<f32>,
+) {
+    acc.clear();
+    acc.resize(n, 0.0);
+    level.clear();
+    level.extend_from_slice(&x[..n + window - 1]);
+    // level[i] = sum of x[i .. i + size]; `offset` samples already in acc.
+    let mut size = 1;
+    let mut offset = 0;
+    let mut rest = window;
+    loop {
+        if rest & 1 == 1 {
+            for (a, &v) in acc.iter_mut().zip(&level[offset..offset + n]) {
+                *a += v;
+            }
+            offset += size;
+        }
+        rest >>= 1;
+        if rest == 0 {
+            break;
+        }
+        let next_len = level.len() - size;
+        level_next.clear();
+        level_next.extend(
+            level[..next_len]
+                .iter()
+                .zip(&level[size..])
+                .map(|(a, b)| a + b),
+        );
+        std::mem::swap(level, level_next);
+        size *= 2;
+    }
+}
+
 /// Meta's `boxAlongColsFloat` on a row-major `nrows x ncols` matrix, run on
 /// all columns at once (each column sees exactly the reference's sequence of
 /// operations). Each output row `oi` is handed to `emit(oi, row)` in order.
+///
+/// Input row `r` is read from slot `r % slots` of `inp` (`slots` rows of
+/// `ncols`); before it is first read, `produce(first, inp)` is called with
+/// the first row not yet produced, writes one or more rows from there into
+/// their slots and returns how many. With `slots >= window + 1 +` (rows
+/// produced at once - 1), no row is overwritten while still needed.
+#[allow(clippy::too_many_arguments)]
 fn box_columns(
-    inp: &[f32],
+    inp: &mut [f32],
+    slots: usize,
     ncols: usize,
     nrows: usize,
     window: usize,
     sums: &mut [f32],
     row: &mut [f32],
+    mut produce: impl FnMut(usize, &mut [f32]) -> usize,
     mut emit: impl FnMut(usize, &[f32]),
 ) {
     let (p1, p2, p3, p4) = box_phases(nrows, window);
-    let line = |r: usize| &inp[r * ncols..(r + 1) * ncols];
+    // Rows `0..ready` have been produced; row `r` lives in slot `r % slots`.
+    let mut ready = 0;
+    let mut need = |r: usize, inp: &mut [f32]| {
+        while ready <= r {
+            ready += produce(ready, inp);
+        }
+    };
+    fn line(inp: &[f32], slots: usize, ncols: usize, r: usize) -> &[f32] {
+        let slot = r % slots;
+        &inp[slot * ncols..(slot + 1) * ncols]
+    }
     let sums = &mut sums[..ncols];
     let row = &mut row[..ncols];
     sums.fill(0.0);
@@ -542,16 +736,22 @@ fn box_columns(
     let mut li = 0;
     let mut oi = 0;
     for _ in 0..p1 {
-        for (s, &x) in sums.iter_mut().zip(line(ri)) {
+        need(ri, inp);
+        for (s, &x) in sums.iter_mut().zip(line(inp, slots, ncols, ri)) {
             *s += x;
         }
         cur += 1;
         ri += 1;
     }
     for _ in 0..p2 {
+        need(ri, inp);
         cur += 1;
         let w = cur as f32;
-        for ((s, o), &x) in sums.iter_mut().zip(row.iter_mut()).zip(line(ri)) {
+        for ((s, o), &x) in sums
+            .iter_mut()
+            .zip(row.iter_mut())
+            .zip(line(inp, slots, ncols, ri))
+        {
             *s += x;
             *o = *s / w;
         }
@@ -561,11 +761,12 @@ fn box_columns(
     }
     let w = cur as f32;
     for _ in 0..p3 {
+        need(ri, inp);
         for (((s, o), &x), &y) in sums
             .iter_mut()
             .zip(row.iter_mut())
-            .zip(line(ri))
-            .zip(line(li))
+            .zip(line(inp, slots, ncols, ri))
+            .zip(line(inp, slots, ncols, li))
         {
             *s += x;
             *s -= y;
@@ -579,7 +780,11 @@ fn box_columns(
     for _ in 0..p4 {
         cur -= 1;
         let w = cur as f32;
-        for ((s, o), &y) in sums.iter_mut().zip(row.iter_mut()).zip(line(li)) {
+        for ((s, o), &y) in sums
+            .iter_mut()
+            .zip(row.iter_mut())
+            .zip(line(inp, slots, ncols, li))
+        {
             *s -= y;
             *o = *s / w;
         }
@@ -595,22 +800,28 @@ fn box_columns(
 /// Meta's `pdqImageDomainQualityMetric`: sum over vertical and horizontal
 /// neighbour pairs of `|trunc((u - v) * 100 / 255)|`, divided by 90 (integer
 /// division), clamped to 100.
-#[allow(clippy::needless_range_loop)] // explicit indices mirror the reference
 fn quality_metric(b: &Mat64) -> u8 {
-    let term = |u: f32, v: f32| -> i64 {
+    // Integer terms: their sum does not depend on the order (written as
+    // zipped rows so that it vectorises).
+    #[inline(always)]
+    fn term(u: f32, v: f32) -> i64 {
         let d = ((u - v) * 100.0) / 255.0;
         i64::from(d as i32).abs()
-    };
+    }
     let mut gradient_sum: i64 = 0;
-    for i in 0..DOWNSAMPLE_DIM - 1 {
-        for j in 0..DOWNSAMPLE_DIM {
-            gradient_sum += term(b[i][j], b[i + 1][j]);
-        }
+    for (upper, lower) in b.iter().zip(b.iter().skip(1)) {
+        gradient_sum += upper
+            .iter()
+            .zip(lower.iter())
+            .map(|(&u, &v)| term(u, v))
+            .sum::<i64>();
     }
     for row in b.iter() {
-        for j in 0..DOWNSAMPLE_DIM - 1 {
-            gradient_sum += term(row[j], row[j + 1]);
-        }
+        gradient_sum += row
+            .iter()
+            .zip(row.iter().skip(1))
+            .map(|(&u, &v)| term(u, v))
+            .sum::<i64>();
     }
     (gradient_sum / 90).clamp(0, 100) as u8
 }
@@ -691,12 +902,21 @@ fn median256(m: &Mat16) -> f32 {
 
 /// Meta's `pdqBuffer16x16ToBits`: bit `i*16+j` set iff `B[i][j] > median`.
 fn bits_from_dct(b: &Mat16) -> HashBits {
-    let med = median256(b);
+    bits_above(b, median256(b), false)
+}
+
+/// The bits of `b` (transposed when `xpose`) above `med`: bit `i*16+j` is
+/// `b[i][j] > med`, or `b[j][i] > med` when transposed.
+fn bits_above(b: &Mat16, med: f32, xpose: bool) -> HashBits {
     let mut h = [0u64; 4];
     for (i, row) in b.iter().enumerate() {
         for (j, &x) in row.iter().enumerate() {
             if x > med {
-                let k = i * DCT_DIM + j;
+                let k = if xpose {
+                    j * DCT_DIM + i
+                } else {
+                    i * DCT_DIM + j
+                };
                 h[k / 64] |= 1u64 << (k % 64);
             }
         }
@@ -706,32 +926,253 @@ fn bits_from_dct(b: &Mat16) -> HashBits {
 
 /// Meta's `dct16OriginalTo*` transforms followed by `pdqBuffer16x16ToBits`,
 /// in the order of the `DIHEDRAL_*` constants.
+///
+/// Each transform negates the coefficients selected by one of four sign
+/// rules and may transpose; a transposition does not change the multiset of
+/// values, so each sign rule's median is computed once and serves both its
+/// plain and its transposed hash (the bits are the reference's exactly).
 fn dihedral_hashes(a: &Mat16, out: &mut [HashBits; 8]) {
-    // For each transform: (transpose?, sign rule on the source index (i, j)).
-    // Sign rule returns true where the coefficient is negated.
+    // (sign rule on the source index (i, j): true where negated,
+    //  dihedral index without transposition, dihedral index with it).
     type Rule = fn(usize, usize) -> bool;
-    let transforms: [(bool, Rule); 8] = [
-        (false, |_, _| false),            // original
-        (true, |_, j| j & 1 == 0),        // rotate 90
-        (false, |i, j| (i + j) & 1 == 1), // rotate 180
-        (true, |i, _| i & 1 == 0),        // rotate 270
-        (false, |i, _| i & 1 == 0),       // flip X
-        (false, |_, j| j & 1 == 0),       // flip Y
-        (true, |_, _| false),             // flip plus 1
-        (true, |i, j| (i + j) & 1 == 1),  // flip minus 1
+    let rules: [(Rule, usize, usize); 4] = [
+        (|_, _| false, DIHEDRAL_ORIGINAL, DIHEDRAL_FLIP_PLUS1),
+        (|_, j| j & 1 == 0, DIHEDRAL_FLIP_Y, DIHEDRAL_ROTATE_90),
+        (
+            |i, j| (i + j) & 1 == 1,
+            DIHEDRAL_ROTATE_180,
+            DIHEDRAL_FLIP_MINUS1,
+        ),
+        (|i, _| i & 1 == 0, DIHEDRAL_FLIP_X, DIHEDRAL_ROTATE_270),
     ];
-    for (o, &(xpose, neg)) in out.iter_mut().zip(transforms.iter()) {
+    for &(neg, plain, transposed) in rules.iter() {
         let mut b = [[0.0f32; DCT_DIM]; DCT_DIM];
-        for i in 0..DCT_DIM {
-            for j in 0..DCT_DIM {
-                let v = if neg(i, j) { -a[i][j] } else { a[i][j] };
-                if xpose {
-                    b[j][i] = v;
-                } else {
-                    b[i][j] = v;
-                }
+        for (i, (row, src)) in b.iter_mut().zip(a.iter()).enumerate() {
+            for (j, (v, &x)) in row.iter_mut().zip(src.iter()).enumerate() {
+                *v = if neg(i, j) { -x } else { x };
             }
         }
-        *o = bits_from_dct(&b);
+        let med = median256(&b);
+        out[plain] = bits_above(&b, med, false);
+        out[transposed] = bits_above(&b, med, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fast paths against a literal port of Meta's C++ (`box1DFloat`,
+    //! `jaroszFilterFloat`, `decimateFloat`, `dct16OriginalTo*`), bit for bit.
+    use super::*;
+
+    /// Meta's `box1DFloat`, line for line.
+    fn box1d(inv: &[f32], outv: &mut [f32], len: usize, stride: usize, window: usize) {
+        let half = (window + 2) / 2;
+        let (p1, p2, p3, p4) = (half - 1, window - half + 1, len - window, half - 1);
+        let (mut li, mut ri, mut oi) = (0, 0, 0);
+        let mut sum = 0.0f32;
+        let mut cur = 0usize;
+        for _ in 0..p1 {
+            sum += inv[ri];
+            cur += 1;
+            ri += stride;
+        }
+        for _ in 0..p2 {
+            sum += inv[ri];
+            cur += 1;
+            outv[oi] = sum / cur as f32;
+            ri += stride;
+            oi += stride;
+        }
+        for _ in 0..p3 {
+            sum += inv[ri];
+            sum -= inv[li];
+            outv[oi] = sum / cur as f32;
+            li += stride;
+            ri += stride;
+            oi += stride;
+        }
+        for _ in 0..p4 {
+            sum -= inv[li];
+            cur -= 1;
+            outv[oi] = sum / cur as f32;
+            li += stride;
+            oi += stride;
+        }
+    }
+
+    /// Meta's `jaroszFilterFloat` (2 reps) + `decimateFloat` to 64x64.
+    fn naive_downsample(luma: &[f32], w: usize, h: usize) -> Mat64 {
+        let wr = jarosz_window_size(w, 64);
+        let wc = jarosz_window_size(h, 64);
+        let mut b1 = luma.to_vec();
+        let mut b2 = vec![0.0f32; w * h];
+        for _ in 0..2 {
+            for i in 0..h {
+                box1d(&b1[i * w..], &mut b2[i * w..], w, 1, wr);
+            }
+            for j in 0..w {
+                box1d(&b2[j..], &mut b1[j..], h, w, wc);
+            }
+        }
+        let mut out = [[0.0f32; 64]; 64];
+        for (i, row) in out.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = b1[decimate_index(i, h, 64) * w + decimate_index(j, w, 64)];
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::needless_range_loop)] // mirrors Meta's loops on purpose
+    fn naive_quality(b: &Mat64) -> u8 {
+        let mut g: i64 = 0;
+        for i in 0..63 {
+            for j in 0..64 {
+                g += i64::from((((b[i][j] - b[i + 1][j]) * 100.0) / 255.0) as i32).abs();
+            }
+        }
+        for i in 0..64 {
+            for j in 0..63 {
+                g += i64::from((((b[i][j] - b[i][j + 1]) * 100.0) / 255.0) as i32).abs();
+            }
+        }
+        (g / 90).clamp(0, 100) as u8
+    }
+
+    fn naive_dihedral(a: &Mat16) -> [HashBits; 8] {
+        type Rule = fn(usize, usize) -> bool;
+        let transforms: [(bool, Rule); 8] = [
+            (false, |_, _| false),
+            (true, |_, j| j & 1 == 0),
+            (false, |i, j| (i + j) & 1 == 1),
+            (true, |i, _| i & 1 == 0),
+            (false, |i, _| i & 1 == 0),
+            (false, |_, j| j & 1 == 0),
+            (true, |_, _| false),
+            (true, |i, j| (i + j) & 1 == 1),
+        ];
+        transforms.map(|(xpose, neg)| {
+            let mut b = [[0.0f32; 16]; 16];
+            for i in 0..16 {
+                for j in 0..16 {
+                    let v = if neg(i, j) { -a[i][j] } else { a[i][j] };
+                    if xpose {
+                        b[j][i] = v;
+                    } else {
+                        b[i][j] = v;
+                    }
+                }
+            }
+            let mut v: Vec<f32> = b.iter().flatten().copied().collect();
+            v.sort_by(f32::total_cmp);
+            let med = v[127];
+            let mut h = [0u64; 4];
+            for i in 0..16 {
+                for j in 0..16 {
+                    if b[i][j] > med {
+                        h[(i * 16 + j) / 64] |= 1 << ((i * 16 + j) % 64);
+                    }
+                }
+            }
+            h
+        })
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Pictures of every kind the fast paths distinguish: 8-bit levels (with
+    /// structure, flat, with -0.0), fractional levels, large integers, NaN.
+    fn picture(rng: &mut Rng, w: usize, h: usize, kind: u64) -> Vec<f32> {
+        let fx = 1.0 + rng.below(40) as f32;
+        let fy = 1.0 + rng.below(40) as f32;
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let smooth = 127.0 + 100.0 * (x / fx).sin() * (y / fy).cos();
+                let noise = rng.below(24) as f32;
+                match kind {
+                    0 => (smooth + noise).clamp(0.0, 255.0).round(),
+                    1 => (smooth + noise).clamp(0.0, 255.0) * 0.999 + 0.0123,
+                    2 => {
+                        if rng.below(3) == 0 {
+                            -0.0
+                        } else {
+                            (rng.below(3)) as f32
+                        }
+                    }
+                    3 => (smooth * 250.0).round() - 30000.0,
+                    4 => 77.0,
+                    _ => {
+                        if rng.below(997) == 0 {
+                            f32::NAN
+                        } else {
+                            smooth.round()
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fast_paths_are_bit_exact() {
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut sizes = vec![
+            (5, 5),
+            (5, 300),
+            (300, 5),
+            (64, 64),
+            (63, 65),
+            (127, 129),
+            (128, 128),
+            (461, 259),
+            (512, 288),
+            (288, 512),
+            (470, 265),
+            (1280, 720),
+            (8200, 9),
+            (17, 1000),
+            (1700, 40),
+            (3000, 12),
+        ];
+        for _ in 0..20 {
+            sizes.push((5 + rng.below(700) as usize, 5 + rng.below(700) as usize));
+        }
+        let mut scratch = Scratch::default();
+        for (n, &(w, h)) in sizes.iter().enumerate() {
+            for kind in 0..6 {
+                let luma = picture(&mut rng, w, h, kind);
+                let want = naive_downsample(&luma, w, h);
+                let mut got = [[0.0f32; 64]; 64];
+                downsample(&luma, w, h, &mut scratch, &mut got);
+                for i in 0..64 {
+                    for j in 0..64 {
+                        assert_eq!(
+                            got[i][j].to_bits(),
+                            want[i][j].to_bits(),
+                            "{w}x{h} kind {kind} (case {n}): [{i}][{j}] {} vs {}",
+                            got[i][j],
+                            want[i][j]
+                        );
+                    }
+                }
+                assert_eq!(quality_metric(&got), naive_quality(&want));
+                let dct = dct64_to_16(&got);
+                let mut dihedral = [[0u64; 4]; 8];
+                dihedral_hashes(&dct, &mut dihedral);
+                assert_eq!(dihedral, naive_dihedral(&dct), "{w}x{h} kind {kind}");
+            }
+        }
     }
 }

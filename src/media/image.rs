@@ -2,8 +2,22 @@
 //!
 //! EXIF orientation is applied; alpha is composited onto white ([`ALPHA_BACKGROUND`]); any bit
 //! depth or channel layout is converted to 8-bit RGB, then to PDQ luminance. Animated GIF, APNG
-//! and WebP yield one frame per picture with times from the frame delays, like a video.
-//! Dimensions are checked against [`Limits`] from the header before decoding.
+//! and WebP yield one frame per picture with times from the frame delays, like a video; frames
+//! are streamed to the caller (only the frame being composed is held), so memory does not grow
+//! with the number of frames.
+//!
+//! Untrusted input is bounded before anything large is allocated: the picture size is read
+//! from the header and checked against [`Limits`] (pixels, and at least
+//! [`crate::limits::MIN_SIDE_PX`] a side), the decoders get an allocation limit, an animation
+//! may not have more than [`Limits::max_frames`] frames nor last longer than
+//! [`Limits::max_duration_ms`], and decoding one file may not take longer than
+//! [`Limits::decode_timeout_s`].
+//!
+//! Files cut short are errors of kind [`ErrorKind::Truncated`], never a silent partial
+//! picture: a JPEG whose data ends before its end-of-image marker (decoders would fill the
+//! missing part with grey), a PNG, GIF, WebP, TGA, BMP or TIFF whose data runs out. A panic
+//! inside a third-party decoder on malformed data is caught and reported as
+//! [`ErrorKind::Decode`].
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::Picture;
@@ -11,12 +25,14 @@ use crate::limits::Limits;
 use crate::media::Frame;
 use crate::sampler::SamplePlan;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 /// The background transparent pixels are composited onto: white (255, 255, 255).
 pub const ALPHA_BACKGROUND: [u8; 3] = [255, 255, 255];
 
-/// Frame delay used when an animation says 0 ms (as browsers do), in ms.
+/// Frame delay used when an animation says 10 ms or less (as browsers do), in ms.
 const DEFAULT_FRAME_DELAY_MS: i64 = 100;
 
 /// What an image file held.
@@ -34,45 +50,95 @@ pub struct ImageInfo {
     pub duration_ms: u64,
 }
 
+/// True when a decoder's words say the data ran out.
+fn says_end_of_data(err: &image::ImageError) -> bool {
+    if let image::ImageError::IoError(e) = err {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            return true;
+        }
+    }
+    let text = err.to_string().to_lowercase();
+    [
+        "end of file",
+        "unexpected eof",
+        "failed to fill whole buffer",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
 fn decode_error(err: image::ImageError) -> Error {
     let kind = match &err {
         image::ImageError::Limits(_) => ErrorKind::TooLarge,
         image::ImageError::Unsupported(_) => ErrorKind::Unsupported,
-        image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            ErrorKind::Truncated
-        }
+        e if says_end_of_data(e) => ErrorKind::Truncated,
         _ => ErrorKind::Decode,
     };
     let message = match kind {
         ErrorKind::Truncated => format!("truncated image: {err}"),
+        ErrorKind::TooLarge => format!("image too large to decode within the memory limit: {err}"),
+        ErrorKind::Unsupported => format!("unsupported image: {err}"),
         _ => format!("cannot decode image: {err}"),
     };
     Error::new(kind, message).with_source(err)
 }
 
-fn reader<'a>(
-    bytes: &'a [u8],
-    format: ImageFormat,
-    limits: &Limits,
-) -> ImageReader<Cursor<&'a [u8]>> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+/// Runs a third-party decoder step; a panic on malformed data becomes a `Decode` error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        Err(Error::new(
+            ErrorKind::Decode,
+            format!("cannot decode image: the {what} decoder failed on malformed data ({detail})"),
+        ))
+    })
+}
+
+/// The allocation limit handed to the `image` decoders: one RGBA8 copy plus a converted copy
+/// of the largest allowed picture (at least 64 MiB).
+fn image_limits(limits: &Limits) -> image::Limits {
     let mut l = image::Limits::default();
-    // One RGBA8 copy plus a converted copy of the largest allowed picture.
     l.max_alloc = Some(limits.max_pixels.saturating_mul(16).max(64 << 20));
-    reader.limits(l);
+    l
+}
+
+fn rewind<R: Seek>(input: &mut R) -> Result<()> {
+    input.seek(SeekFrom::Start(0)).map(|_| ()).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot re-read the file: {e}")).with_source(e)
+    })
+}
+
+fn reader<R: BufRead + Seek>(input: R, format: ImageFormat, limits: &Limits) -> ImageReader<R> {
+    let mut reader = ImageReader::with_format(input, format);
+    reader.limits(image_limits(limits));
     reader
 }
 
 /// Reads the picture size from the header only, without decoding pixels.
 pub fn dimensions(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<(u32, u32)> {
-    reader(bytes, format, limits)
-        .into_dimensions()
-        .map_err(decode_error)
+    dimensions_from(&mut Cursor::new(bytes), format, limits)
+}
+
+fn dimensions_from<R: BufRead + Seek>(
+    input: &mut R,
+    format: ImageFormat,
+    limits: &Limits,
+) -> Result<(u32, u32)> {
+    rewind(input)?;
+    guarded("image header", || {
+        reader(&mut *input, format, limits)
+            .into_dimensions()
+            .map_err(decode_error)
+    })
 }
 
 /// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture.
 fn flatten(rgba: &RgbaImage) -> Picture {
-    let mut rgb = Vec::with_capacity((rgba.width() * rgba.height() * 3) as usize);
+    let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
     for p in rgba.pixels() {
         let a = p.0[3] as u32;
         for (channel, background) in p.0[..3].iter().zip(ALPHA_BACKGROUND) {
@@ -86,6 +152,8 @@ fn flatten(rgba: &RgbaImage) -> Picture {
 fn to_picture(img: &DynamicImage) -> Picture {
     if img.color().has_alpha() {
         flatten(&img.to_rgba8())
+    } else if let Some(rgb) = img.as_rgb8() {
+        Picture::from_rgb8(rgb.width(), rgb.height(), rgb.as_raw())
     } else {
         let rgb = img.to_rgb8();
         Picture::from_rgb8(rgb.width(), rgb.height(), rgb.as_raw())
@@ -94,7 +162,8 @@ fn to_picture(img: &DynamicImage) -> Picture {
 
 /// Decodes an image file's bytes; calls `on_frame` for each frame the plan takes (a still has
 /// one frame at 0 ms). Errors: [`ErrorKind::TooLarge`] / [`ErrorKind::TooSmall`] from the header,
-/// [`ErrorKind::Truncated`], [`ErrorKind::Decode`], [`ErrorKind::Unsupported`].
+/// [`ErrorKind::Truncated`], [`ErrorKind::Decode`], [`ErrorKind::Unsupported`],
+/// [`ErrorKind::Timeout`].
 pub fn decode_image(
     bytes: &[u8],
     format: ImageFormat,
@@ -102,20 +171,52 @@ pub fn decode_image(
     plan: SamplePlan,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<ImageInfo> {
-    let (w, h) = dimensions(bytes, format, limits)?;
+    decode_image_from(Cursor::new(bytes), format, limits, plan, on_frame)
+}
+
+/// As [`decode_image`], reading from a seekable stream (e.g. a buffered file) so that the
+/// compressed file is never held in memory whole.
+pub fn decode_image_from<R: BufRead + Seek>(
+    mut input: R,
+    format: ImageFormat,
+    limits: &Limits,
+    plan: SamplePlan,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<ImageInfo> {
+    let started = Instant::now();
+    let (w, h) = dimensions_from(&mut input, format, limits)?;
     limits.check_dimensions(w, h)?;
-    if let Some(info) = decode_animation(bytes, format, limits, plan, on_frame)? {
+    if format == ImageFormat::Jpeg {
+        rewind(&mut input)?;
+        check_jpeg_complete(&mut input)?;
+    }
+    let result = decode_pictures(&mut input, format, limits, plan, started, on_frame);
+    result.map_err(|e| refine_truncation(e, &mut input, format))
+}
+
+fn decode_pictures<R: BufRead + Seek>(
+    input: &mut R,
+    format: ImageFormat,
+    limits: &Limits,
+    plan: SamplePlan,
+    started: Instant,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<ImageInfo> {
+    if let Some(info) = decode_animation(input, format, limits, plan, started, on_frame)? {
         return Ok(info);
     }
-    let mut decoder = reader(bytes, format, limits)
-        .into_decoder()
-        .map_err(decode_error)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    img.apply_orientation(orientation);
-    let picture = to_picture(&img);
+    rewind(input)?;
+    let picture = guarded("image", || {
+        let mut decoder = reader(&mut *input, format, limits)
+            .into_decoder()
+            .map_err(decode_error)?;
+        let orientation = decoder
+            .orientation()
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+        img.apply_orientation(orientation);
+        Ok(to_picture(&img))
+    })?;
     let info = ImageInfo {
         width: picture.width,
         height: picture.height,
@@ -127,44 +228,276 @@ pub fn decode_image(
     Ok(info)
 }
 
-/// For animated GIF / APNG / WebP with more than one frame: decodes every frame (they build
-/// on each other), hands the sampled ones to `on_frame`. `None` for a still image.
-fn decode_animation(
-    bytes: &[u8],
+/// A decode error of a file whose container says it is cut short becomes `Truncated`.
+fn refine_truncation<R: Read + Seek>(err: Error, input: &mut R, format: ImageFormat) -> Error {
+    if err.kind != ErrorKind::Decode {
+        return err;
+    }
+    let cut = match format {
+        ImageFormat::WebP => riff_cut_short(input),
+        _ => None,
+    };
+    match cut {
+        Some(detail) => {
+            let mut err = err;
+            err.kind = ErrorKind::Truncated;
+            err.message = format!("truncated image: {detail} ({})", err.message);
+            err
+        }
+        None => err,
+    }
+}
+
+/// For a RIFF file (WebP): the size its header declares against the bytes present.
+fn riff_cut_short<R: Read + Seek>(input: &mut R) -> Option<String> {
+    input.seek(SeekFrom::Start(0)).ok()?;
+    let mut head = [0u8; 8];
+    input.read_exact(&mut head).ok()?;
+    if &head[..4] != b"RIFF" {
+        return None;
+    }
+    let declared = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64 + 8;
+    let actual = input.seek(SeekFrom::End(0)).ok()?;
+    (actual < declared)
+        .then(|| format!("the file has {actual} of the {declared} bytes its header declares"))
+}
+
+/// Refuses a JPEG whose data ends before its end-of-image (EOI) marker: decoders would
+/// silently fill the missing rows with grey and the hash would describe a different picture.
+/// Walks the marker segments and the entropy-coded data in a streaming way (constant memory).
+/// Malformed structure that is not a cut is left for the decoder to judge.
+fn check_jpeg_complete<R: BufRead>(input: &mut R) -> Result<()> {
+    match jpeg_eoi_found(input) {
+        Ok(JpegEnd::Complete) | Ok(JpegEnd::Unknown) => Ok(()),
+        Ok(JpegEnd::CutShort(at)) => Err(Error::new(
+            ErrorKind::Truncated,
+            format!(
+                "truncated image: the JPEG data ends at byte {at} before its end-of-image marker (file cut short)"
+            ),
+        )),
+        Err(e) => Err(Error::new(ErrorKind::Io, format!("cannot read the file: {e}")).with_source(e)),
+    }
+}
+
+enum JpegEnd {
+    Complete,
+    CutShort(u64),
+    Unknown,
+}
+
+/// Byte source over a `BufRead` with a position, for the JPEG walk.
+struct Bytes<'a, R: BufRead> {
+    input: &'a mut R,
+    pos: u64,
+}
+
+impl<R: BufRead> Bytes<'_, R> {
+    fn next(&mut self) -> std::io::Result<Option<u8>> {
+        let buf = loop {
+            match self.input.fill_buf() {
+                Ok(b) => break b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(&b) = buf.first() else {
+            return Ok(None);
+        };
+        self.input.consume(1);
+        self.pos += 1;
+        Ok(Some(b))
+    }
+
+    /// Skips `n` bytes; false if the data ends first.
+    fn skip(&mut self, mut n: u64) -> std::io::Result<bool> {
+        while n > 0 {
+            let available = loop {
+                match self.input.fill_buf() {
+                    Ok(b) => break b.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            if available == 0 {
+                return Ok(false);
+            }
+            let step = (available as u64).min(n) as usize;
+            self.input.consume(step);
+            self.pos += step as u64;
+            n -= step as u64;
+        }
+        Ok(true)
+    }
+
+    /// Skips entropy-coded data up to the next marker; returns its code (None at the end).
+    fn scan_to_marker(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            let buf = loop {
+                match self.input.fill_buf() {
+                    Ok(b) => break b,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            match buf.iter().position(|&b| b == 0xff) {
+                None => {
+                    let n = buf.len();
+                    self.input.consume(n);
+                    self.pos += n as u64;
+                }
+                Some(i) => {
+                    self.input.consume(i + 1);
+                    self.pos += i as u64 + 1;
+                    // 0xFF 0x00 is a stuffed byte, 0xFF 0xD0..=0xD7 a restart marker,
+                    // 0xFF 0xFF fill: all part of the scan.
+                    let mut code = match self.next()? {
+                        Some(c) => c,
+                        None => return Ok(None),
+                    };
+                    while code == 0xff {
+                        code = match self.next()? {
+                            Some(c) => c,
+                            None => return Ok(None),
+                        };
+                    }
+                    if code == 0x00 || (0xd0..=0xd7).contains(&code) {
+                        continue;
+                    }
+                    return Ok(Some(code));
+                }
+            }
+        }
+    }
+}
+
+fn jpeg_eoi_found<R: BufRead>(input: &mut R) -> std::io::Result<JpegEnd> {
+    let mut bytes = Bytes { input, pos: 0 };
+    if bytes.next()? != Some(0xff) || bytes.next()? != Some(0xd8) {
+        return Ok(JpegEnd::Unknown);
+    }
+    let mut pending: Option<u8> = None;
+    loop {
+        let code = match pending.take() {
+            Some(c) => c,
+            None => {
+                // Expect 0xFF (possibly several) then the marker code.
+                match bytes.next()? {
+                    None => return Ok(JpegEnd::CutShort(bytes.pos)),
+                    Some(0xff) => {}
+                    Some(_) => return Ok(JpegEnd::Unknown),
+                }
+                let mut c = 0xff;
+                while c == 0xff {
+                    c = match bytes.next()? {
+                        None => return Ok(JpegEnd::CutShort(bytes.pos)),
+                        Some(c) => c,
+                    };
+                }
+                c
+            }
+        };
+        match code {
+            0xd9 => return Ok(JpegEnd::Complete),
+            0x01 | 0xd0..=0xd7 => continue,
+            0x00 => return Ok(JpegEnd::Unknown),
+            _ => {}
+        }
+        let (Some(hi), Some(lo)) = (bytes.next()?, bytes.next()?) else {
+            return Ok(JpegEnd::CutShort(bytes.pos));
+        };
+        let length = u16::from_be_bytes([hi, lo]) as u64;
+        if length < 2 {
+            return Ok(JpegEnd::Unknown);
+        }
+        if !bytes.skip(length - 2)? {
+            return Ok(JpegEnd::CutShort(bytes.pos));
+        }
+        if code == 0xda {
+            match bytes.scan_to_marker()? {
+                None => return Ok(JpegEnd::CutShort(bytes.pos)),
+                Some(c) => pending = Some(c),
+            }
+        }
+    }
+}
+
+/// For animated GIF / APNG / WebP with more than one frame: decodes every frame in order
+/// (they build on each other) and hands the sampled ones to `on_frame` as they come. `None`
+/// for a still image (one frame).
+fn decode_animation<R: BufRead + Seek>(
+    input: &mut R,
     format: ImageFormat,
     limits: &Limits,
     plan: SamplePlan,
+    started: Instant,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<Option<ImageInfo>> {
-    let frames: image::Frames = match format {
-        ImageFormat::Gif => {
-            let d =
-                image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
-            d.into_frames()
-        }
-        ImageFormat::WebP => {
-            let d =
-                image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
-            if !d.has_animation() {
-                return Ok(None);
+    if !matches!(
+        format,
+        ImageFormat::Gif | ImageFormat::WebP | ImageFormat::Png
+    ) {
+        return Ok(None);
+    }
+    rewind(input)?;
+    let frames: Option<image::Frames> = guarded("animation", || {
+        let l = image_limits(limits);
+        Ok(match format {
+            ImageFormat::Gif => {
+                let mut d =
+                    image::codecs::gif::GifDecoder::new(&mut *input).map_err(decode_error)?;
+                d.set_limits(l).map_err(decode_error)?;
+                Some(d.into_frames())
             }
-            d.into_frames()
-        }
-        ImageFormat::Png => {
-            let d =
-                image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
-            if !d.is_apng().map_err(decode_error)? {
-                return Ok(None);
+            ImageFormat::WebP => {
+                let mut d =
+                    image::codecs::webp::WebPDecoder::new(&mut *input).map_err(decode_error)?;
+                if !d.has_animation() {
+                    return Ok(None);
+                }
+                d.set_limits(l).map_err(decode_error)?;
+                Some(d.into_frames())
             }
-            d.apng().map_err(decode_error)?.into_frames()
-        }
-        _ => return Ok(None),
+            _ => {
+                let mut d =
+                    image::codecs::png::PngDecoder::new(&mut *input).map_err(decode_error)?;
+                if !d.is_apng().map_err(decode_error)? {
+                    return Ok(None);
+                }
+                d.set_limits(l).map_err(decode_error)?;
+                Some(d.apng().map_err(decode_error)?.into_frames())
+            }
+        })
+    })?;
+    let Some(mut frames) = frames else {
+        return Ok(None);
     };
-    let mut pictures = Vec::new();
+    let timeout = Duration::from_secs(limits.decode_timeout_s.max(1));
+    let mut sampler = plan.sampler();
+    // The first frame is held until a second one shows the file is animated.
+    let mut first: Option<(i64, RgbaImage)> = None;
+    let mut count: u64 = 0;
     let mut t_ms: i64 = 0;
-    for frame in frames {
-        let frame = frame.map_err(decode_error)?;
-        if pictures.len() as u64 >= limits.max_frames {
+    let mut size = (0, 0);
+    let mut stopped = false;
+    loop {
+        let next = guarded("animation", || {
+            frames.next().transpose().map_err(decode_error)
+        })?;
+        let Some(frame) = next else { break };
+        if started.elapsed() > timeout {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "decoding the animation took more than {} s (limit)",
+                    limits.decode_timeout_s
+                ),
+            ));
+        }
+        count += 1;
+        if count > limits.max_frames {
             return Err(Error::new(
                 ErrorKind::TooLarge,
                 format!(
@@ -174,38 +507,84 @@ fn decode_animation(
             ));
         }
         let (num, den) = frame.delay().numer_denom_ms();
-        let delay = if den == 0 || num == 0 {
+        let delay = if den == 0 {
             DEFAULT_FRAME_DELAY_MS
         } else {
-            (num as i64 / den as i64).max(1)
+            let ms = num as i64 / den as i64;
+            if ms <= 10 {
+                DEFAULT_FRAME_DELAY_MS
+            } else {
+                ms
+            }
         };
-        pictures.push((t_ms, frame.into_buffer()));
-        t_ms += delay;
+        let buffer = frame.into_buffer();
+        if count == 1 {
+            size = buffer.dimensions();
+            first = Some((t_ms, buffer));
+        } else {
+            if let Some((t0, b0)) = first.take() {
+                if sampler.want(t0) {
+                    stopped = !on_frame(Frame {
+                        t_ms: t0,
+                        picture: flatten(&b0),
+                    });
+                }
+            }
+            if !stopped && sampler.want(t_ms) {
+                stopped = !on_frame(Frame {
+                    t_ms,
+                    picture: flatten(&buffer),
+                });
+            }
+        }
+        t_ms = t_ms.saturating_add(delay);
         if t_ms as u64 > limits.max_duration_ms {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "animation too long (more than {} ms > limit {} ms)",
+                    t_ms, limits.max_duration_ms
+                ),
+            ));
+        }
+        if stopped {
             break;
         }
     }
-    if pictures.len() <= 1 {
+    if count <= 1 {
         return Ok(None);
     }
-    let (width, height) = pictures[0].1.dimensions();
-    let info = ImageInfo {
-        width,
-        height,
+    Ok(Some(ImageInfo {
+        width: size.0,
+        height: size.1,
         animated: true,
-        frame_count: pictures.len() as u64,
+        frame_count: count,
         duration_ms: t_ms as u64,
-    };
-    let mut sampler = plan.sampler();
-    for (t, rgba) in pictures {
-        if sampler.want(t)
-            && !on_frame(Frame {
-                t_ms: t,
-                picture: flatten(&rgba),
-            })
-        {
-            break;
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(bytes: &[u8]) -> &'static str {
+        match jpeg_eoi_found(&mut Cursor::new(bytes)).unwrap() {
+            JpegEnd::Complete => "complete",
+            JpegEnd::CutShort(_) => "cut",
+            JpegEnd::Unknown => "unknown",
         }
     }
-    Ok(Some(info))
+
+    #[test]
+    fn jpeg_end_marker_walk() {
+        // SOI, APP0 (length 4), SOS (length 3 + 1 byte), data with a stuffed byte and a
+        // restart marker, EOI.
+        let full =
+            b"\xff\xd8\xff\xe0\x00\x04ab\xff\xda\x00\x03x\x12\xff\x00\x34\xff\xd0\x56\xff\xd9";
+        assert_eq!(end(full), "complete");
+        for cut in 2..full.len() - 1 {
+            assert_eq!(end(&full[..cut]), "cut", "cut at {cut}");
+        }
+        assert_eq!(end(b"not a jpeg"), "unknown");
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod image;
 pub mod sniff;
+pub mod thumbnail;
 pub mod video;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -109,6 +110,11 @@ fn backend(choice: DecoderChoice, sniffed: Sniffed) -> Result<Box<dyn VideoBacke
 ///
 /// Errors (each a per-file result, never a panic): `Io`, `Empty` (0 bytes), `TooLarge`,
 /// `TooSmall`, `Truncated`, `Decode`, `Unsupported`, `NoVideoStream`, `Timeout`.
+///
+/// A file cut short is `Truncated` with either decoder, never a silent partial
+/// fingerprint: a JPEG without its end marker, an image whose data runs out, an MP4 or
+/// Matroska file whose boxes / elements run past the end of the file. An audio-only file
+/// (MP3, WAV, FLAC, M4A, ... whatever its name) is `NoVideoStream`.
 pub fn decode_file(
     path: &Path,
     options: &DecodeOptions,
@@ -141,12 +147,19 @@ fn decode_inner(
         .map(|e| e.to_ascii_lowercase());
     let sniffed = sniff::sniff(&head, extension.as_deref());
     if let Sniffed::Image(format) = sniffed {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(e, path))?;
+        // Read through a buffer, never whole: the pixel limit bounds memory, not the file size.
+        let file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
         let mut count = 0u64;
-        let info = image::decode_image(&bytes, format, limits, options.plan, &mut |f| {
-            count += 1;
-            on_frame(f)
-        })?;
+        let info = image::decode_image_from(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            format,
+            limits,
+            options.plan,
+            &mut |f| {
+                count += 1;
+                on_frame(f)
+            },
+        )?;
         return Ok(MediaInfo {
             media: if info.animated {
                 MediaType::Video
@@ -160,36 +173,99 @@ fn decode_inner(
             decoder: "image",
         });
     }
+    if sniffed == Sniffed::Unknown {
+        if let Some(format) = sniff::audio_only(&head) {
+            return Err(Error::new(
+                ErrorKind::NoVideoStream,
+                format!("no video stream in this file: it is audio only ({format})"),
+            ));
+        }
+    }
     if sniffed == Sniffed::Unknown && !video::ffmpeg::available() {
         return Err(Error::new(
             ErrorKind::Unsupported,
             "unrecognised file format (not an image or video this build can read)",
         ));
     }
+    let heif = sniff::heif_brand(&head);
     let backend = backend(options.decoder, sniffed)?;
-    let info = backend.probe(path)?;
+    if let (Some(brand), "builtin") = (heif, backend.name()) {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{brand} image: the builtin decoder reads H.264 video only; install ffmpeg to read it"
+            ),
+        ));
+    }
+    let cut_short = |e: Error| -> Error {
+        if let (Some(brand), ErrorKind::NoVideoStream) = (heif, e.kind) {
+            return Error::new(
+                ErrorKind::Unsupported,
+                format!("{brand} image that this ffmpeg cannot read as a picture"),
+            );
+        }
+        // A decoder that cannot read a container (MP4 boxes, Matroska elements) that runs
+        // past the end of the file, or finds no video track in a cut index: say
+        // "truncated", as the builtin decoder does, whatever words the decoder used.
+        if !matches!(e.kind, ErrorKind::Decode | ErrorKind::NoVideoStream) {
+            return e;
+        }
+        match sniff::container_cut_short(path) {
+            Some(detail) => {
+                let mut e = e;
+                e.kind = ErrorKind::Truncated;
+                e.message = format!("truncated or unreadable container: {detail}");
+                e
+            }
+            None => e,
+        }
+    };
+    if backend.name() == "ffmpeg" {
+        // ffmpeg decodes what it can of a cut file and often says nothing clear about it;
+        // the builtin decoder refuses it. Check the container structure so that both say
+        // "truncated".
+        if let Some(detail) = sniff::container_cut_short(path) {
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!("truncated or unreadable container: {detail}"),
+            ));
+        }
+    }
+    let info = backend.probe(path).map_err(cut_short)?;
     limits.check_duration(info.duration_ms)?;
     limits.check_dimensions(info.width, info.height)?;
-    let frames = backend.decode(
-        path,
-        &info,
-        options.plan,
-        options.max_side,
-        limits,
-        on_frame,
-    )?;
+    let frames = backend
+        .decode(
+            path,
+            &info,
+            options.plan,
+            options.max_side,
+            limits,
+            on_frame,
+        )
+        .map_err(cut_short)?;
     if frames == 0 {
         return Err(Error::new(
             ErrorKind::Decode,
             "no frame could be decoded from the video stream",
         ));
     }
+    // One picture with no time span (an AVIF / HEIF still, or any single-picture file that
+    // only ffmpeg reads) is a still image: it is matched as a photo, not as a video.
+    let still = frames == 1 && info.duration_ms <= SINGLE_PICTURE_MAX_MS;
     Ok(MediaInfo {
-        media: MediaType::Video,
+        media: if still {
+            MediaType::Image
+        } else {
+            MediaType::Video
+        },
         width: info.width,
         height: info.height,
-        duration_ms: info.duration_ms,
+        duration_ms: if still { 0 } else { info.duration_ms },
         sampled_frames: frames,
         decoder: backend.name(),
     })
 }
+
+/// A "video" of one picture lasting at most this long (ms) is reported as a still image.
+const SINGLE_PICTURE_MAX_MS: u64 = 100;

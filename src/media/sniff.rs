@@ -64,6 +64,256 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
     Sniffed::Unknown
 }
 
+/// The name of an audio-only format recognised from `head` (MP3 with or without an ID3 tag,
+/// ADTS AAC, FLAC, WAV, AIFF, AMR, Monkey's Audio, WavPack, MIDI), or `None`. Such a file
+/// has no video stream whatever its name says. Containers that may hold video as well as
+/// audio (MP4/M4A, Matroska, Ogg, ASF) are left to the video probe.
+pub fn audio_only(head: &[u8]) -> Option<&'static str> {
+    let starts = |m: &[u8]| head.len() >= m.len() && &head[..m.len()] == m;
+    if starts(b"ID3") {
+        return Some("MP3 (ID3)");
+    }
+    if starts(b"fLaC") {
+        return Some("FLAC");
+    }
+    if starts(b"RIFF") && head.len() >= 12 && &head[8..12] == b"WAVE" {
+        return Some("WAV");
+    }
+    if starts(b"FORM") && head.len() >= 12 && matches!(&head[8..12], b"AIFF" | b"AIFC") {
+        return Some("AIFF");
+    }
+    if starts(b"#!AMR") {
+        return Some("AMR");
+    }
+    if starts(b"MAC ") {
+        return Some("Monkey's Audio");
+    }
+    if starts(b"wvpk") {
+        return Some("WavPack");
+    }
+    if starts(b"MThd") {
+        return Some("MIDI");
+    }
+    // MPEG audio / ADTS frame sync: 11 (MP3) or 12 (AAC) set bits, checked on two
+    // consecutive-looking fields so that random data rarely qualifies. (JPEG's 0xFFD8 has
+    // the sync bits too; images are sniffed before this is asked.)
+    if head.len() >= 4 && head[0] == 0xff && head[1] & 0xe0 == 0xe0 {
+        let layer = (head[1] >> 1) & 0x3;
+        let version = (head[1] >> 3) & 0x3;
+        if head[1] & 0xf6 == 0xf0 {
+            return Some("AAC (ADTS)");
+        }
+        let bitrate = head[2] >> 4;
+        let rate = (head[2] >> 2) & 0x3;
+        if layer != 0 && version != 1 && bitrate != 0xf && rate != 0x3 {
+            return Some("MPEG audio");
+        }
+    }
+    None
+}
+
+/// For an ISO base media file whose `ftyp` major brand is a HEIF or AVIF image (or image
+/// sequence): `"AVIF"` or `"HEIF"`. Such files look like MP4 but hold pictures as items,
+/// not a video track.
+pub fn heif_brand(head: &[u8]) -> Option<&'static str> {
+    if head.len() < 12 || &head[4..8] != b"ftyp" {
+        return None;
+    }
+    match &head[8..12] {
+        b"avif" | b"avis" => Some("AVIF"),
+        b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => {
+            Some("HEIF")
+        }
+        _ => None,
+    }
+}
+
+/// Whether a video container's top-level structure runs past the end of the file, as when a
+/// download or copy is cut short: ISO base media (MP4, MOV: boxes) and Matroska / WebM
+/// (EBML elements). `Some(what)` says what is cut; `None` when everything fits, or for a
+/// structure this check does not understand (left to the decoder).
+pub fn container_cut_short(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).ok()?;
+    file.read_exact(&mut head).ok()?;
+    if head[..4] == [0x1a, 0x45, 0xdf, 0xa3] {
+        return matroska_cut_short(&mut file);
+    }
+    if &head[..4] == b"RIFF" {
+        return riff_cut_short(&mut file);
+    }
+    match sniff(&head, None) {
+        Sniffed::Mp4 => iso_bmff_cut_short(&mut file),
+        _ => None,
+    }
+}
+
+/// RIFF files (AVI, with its OpenDML `AVIX` extensions): the top-level chunks must fit.
+fn riff_cut_short(file: &mut std::fs::File) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().ok()?.len();
+    let mut offset = 0u64;
+    for _ in 0..10_000 {
+        if offset >= len {
+            return None;
+        }
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        let mut header = [0u8; 12];
+        let available = (len - offset).min(12) as usize;
+        file.read_exact(&mut header[..available]).ok()?;
+        if available < 8 {
+            return Some(format!(
+                "the file ends at byte {len} inside a chunk header (byte {offset})"
+            ));
+        }
+        if &header[..4] != b"RIFF" && &header[..4] != b"LIST" && &header[..4] != b"JUNK" {
+            return None;
+        }
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as u64;
+        let end = offset + 8 + size + (size & 1);
+        if end > len + (size & 1) {
+            return Some(format!(
+                "RIFF chunk at byte {offset} needs {} bytes but the file ends at byte {len}",
+                size + 8
+            ));
+        }
+        offset = end;
+    }
+    None
+}
+
+/// Reads an EBML variable-length integer: an element ID (`is_id`, marker bit kept) or a
+/// size. `Err` at the end of the file, `Ok(None)` for the "unknown size" value.
+fn ebml_vint(file: &mut std::fs::File, is_id: bool) -> std::result::Result<Option<u64>, ()> {
+    use std::io::Read;
+    let mut first = [0u8; 1];
+    file.read_exact(&mut first).map_err(|_| ())?;
+    if first[0] == 0 {
+        return Ok(Some(u64::MAX)); // not valid EBML: "too large" for the caller
+    }
+    let len = first[0].leading_zeros() as usize + 1;
+    let mut rest = [0u8; 7];
+    file.read_exact(&mut rest[..len - 1]).map_err(|_| ())?;
+    let marker = 1u8 << (8 - len);
+    let mut value = if is_id {
+        first[0] as u64
+    } else {
+        (first[0] & (marker.wrapping_sub(1))) as u64
+    };
+    for b in &rest[..len - 1] {
+        value = (value << 8) | *b as u64;
+    }
+    if !is_id && value == (1u64 << (7 * len)) - 1 {
+        return Ok(None);
+    }
+    Ok(Some(value))
+}
+
+fn matroska_cut_short(file: &mut std::fs::File) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata().ok()?.len();
+    let cut = |what: &str| Some(format!("the file ends at byte {len} inside {what}"));
+    file.seek(SeekFrom::Start(0)).ok()?;
+    // The EBML header element, then the Segment.
+    let Ok(Some(_)) = ebml_vint(file, true) else {
+        return cut("the EBML header");
+    };
+    let Ok(header_size) = ebml_vint(file, false) else {
+        return cut("the EBML header");
+    };
+    let header_end = file.stream_position().ok()?.checked_add(header_size?)?;
+    if header_end > len {
+        return cut("the EBML header");
+    }
+    file.seek(SeekFrom::Start(header_end)).ok()?;
+    let Ok(id) = ebml_vint(file, true) else {
+        return cut("the Segment header");
+    };
+    if id != Some(0x1853_8067) {
+        return None;
+    }
+    let Ok(size) = ebml_vint(file, false) else {
+        return cut("the Segment header");
+    };
+    let start = file.stream_position().ok()?;
+    if let Some(size) = size {
+        return (start.checked_add(size)? > len).then(|| {
+            format!(
+                "the Segment needs {size} bytes from byte {start} but the file ends at byte {len}"
+            )
+        });
+    }
+    // A Segment of unknown size (live recording): its children must fit.
+    let mut offset = start;
+    for _ in 0..100_000 {
+        if offset >= len {
+            return None;
+        }
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        let Ok(_) = ebml_vint(file, true) else {
+            return cut("an element header");
+        };
+        let Ok(size) = ebml_vint(file, false) else {
+            return cut("an element header");
+        };
+        let data = file.stream_position().ok()?;
+        let end = data.checked_add(size?)?;
+        if end > len {
+            return cut(&format!("an element that needs bytes up to {end}"));
+        }
+        offset = end;
+    }
+    None
+}
+
+fn iso_bmff_cut_short(file: &mut std::fs::File) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().ok()?.len();
+    let mut offset = 0u64;
+    // A real file has a handful of top-level boxes; stop after many (not our concern then).
+    for _ in 0..10_000 {
+        if offset == len {
+            return None;
+        }
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        let mut header = [0u8; 16];
+        let available = (len - offset).min(16) as usize;
+        file.read_exact(&mut header[..available]).ok()?;
+        if available < 8 {
+            return Some(format!(
+                "the file ends at byte {len} inside a box header (byte {offset})"
+            ));
+        }
+        let kind = &header[4..8];
+        if !kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            return None;
+        }
+        let kind = String::from_utf8_lossy(kind).into_owned();
+        let size = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            0 => return None, // the last box, up to the end of the file
+            1 if available < 16 => {
+                return Some(format!(
+                    "the file ends at byte {len} inside the header of box '{kind}'"
+                ))
+            }
+            1 => u64::from_be_bytes(header[8..16].try_into().ok()?),
+            n => n as u64,
+        };
+        if size < 8 {
+            return None;
+        }
+        let end = offset.checked_add(size)?;
+        if end > len {
+            return Some(format!(
+                "box '{kind}' at byte {offset} needs {size} bytes but the file ends at byte {len}"
+            ));
+        }
+        offset = end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +327,50 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x20ftypisom", None), Sniffed::Mp4);
         assert_eq!(sniff(b"\x1a\x45\xdf\xa3....", None), Sniffed::OtherVideo);
         assert_eq!(sniff(b"hello world", Some("mp4")), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn finds_containers_cut_short() {
+        let dir = std::env::temp_dir().join(format!("swordnet-sniff-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let check = |name: &str, bytes: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            container_cut_short(&p)
+        };
+        let mut mp4 = b"\0\0\0\x10ftypisom\0\0\0\0".to_vec();
+        mp4.extend_from_slice(b"\0\0\0\x0cmdat1234");
+        assert_eq!(check("full.mp4", &mp4), None);
+        for cut in [12, 17, 20, mp4.len() - 1] {
+            assert!(check("cut.mp4", &mp4[..cut]).is_some(), "mp4 cut at {cut}");
+        }
+        // EBML header (4 bytes of data), Segment of 8 bytes.
+        let mut mkv = vec![0x1a, 0x45, 0xdf, 0xa3, 0x84, 1, 2, 3, 4];
+        mkv.extend_from_slice(&[0x18, 0x53, 0x80, 0x67, 0x88, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(check("full.mkv", &mkv), None);
+        for cut in [8, 10, 14, mkv.len() - 1] {
+            assert!(check("cut.mkv", &mkv[..cut]).is_some(), "mkv cut at {cut}");
+        }
+        let mut avi = b"RIFF\x0c\0\0\0AVI LIST\0\0\0\0".to_vec();
+        assert_eq!(check("full.avi", &avi), None);
+        avi.truncate(15);
+        assert!(check("cut.avi", &avi).is_some());
+        // A Segment of unknown size whose one child is cut.
+        let mut live = mkv[..9].to_vec();
+        live.extend_from_slice(&[
+            0x18, 0x53, 0x80, 0x67, 0xff, 0x1f, 0x43, 0xb6, 0x75, 0x84, 1, 2,
+        ]);
+        assert!(check("live.mkv", &live).is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn recognises_audio_only_formats() {
+        assert_eq!(audio_only(b"ID3\x04\0\0\0\0\0\0"), Some("MP3 (ID3)"));
+        assert_eq!(audio_only(b"RIFF\0\0\0\0WAVEfmt "), Some("WAV"));
+        assert_eq!(audio_only(b"\xff\xfb\x90\x64"), Some("MPEG audio"));
+        assert_eq!(audio_only(b"\xff\xf1\x50\x80"), Some("AAC (ADTS)"));
+        assert_eq!(audio_only(b"\0\0\0\x20ftypM4A "), None);
+        assert_eq!(audio_only(b"hello world"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! Reports: the per-upload result objects and their renderings — JSON Lines ([`jsonl`]),
-//! CSV takedown lists ([`csv`]), a terminal table ([`table`]) and summary counts ([`summary`]).
+//! CSV takedown lists ([`csv`]), the HTML evidence report ([`html`]), a terminal table
+//! ([`table`]) and summary counts ([`summary`]).
 //!
 //! The JSON keys are an interface other tools read; they are fixed: `query`, `media`,
 //! `verdict`, `error` (`null` or `{kind, message}`), `matches` (best first) with `reference`,
@@ -7,6 +8,7 @@
 //! `reference_end_ms`, `speed`, `mirrored`, `matched_frames`, `mean_distance`, `score`.
 
 pub mod csv;
+pub mod html;
 pub mod summary;
 pub mod table;
 

@@ -5,10 +5,12 @@
 //! multi-index hashing (Norouzi, Punjani, Fleet, "Fast Search in Hamming Space with
 //! Multi-Index Hashing", CVPR 2012).
 
+pub mod bench;
 pub mod linear;
 pub mod mih;
 
 use crate::hash::Hash256;
+use std::ops::Range;
 
 /// One hash found within the radius.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,6 +32,22 @@ pub trait HammingIndex: Send + Sync {
     /// Appends to `out` every indexed hash within `radius` bits of `query` (inclusive), in
     /// increasing id order. Exact: no false negatives, no false positives.
     fn search(&self, query: &Hash256, radius: u32, out: &mut Vec<Hit>);
+    /// Searches many queries (e.g. every frame hash of one upload) at once; `out[i]` receives
+    /// the hits of `queries[i]` as [`HammingIndex::search`] would. Implementations may use every
+    /// core (rayon) and share passes over memory between queries.
+    ///
+    /// # Panics
+    /// When `out` is shorter than `queries`.
+    fn search_many(&self, queries: &[Hash256], radius: u32, out: &mut [Vec<Hit>]) {
+        assert!(out.len() >= queries.len(), "one output per query");
+        for (q, hits) in queries.iter().zip(out.iter_mut()) {
+            self.search(q, radius, hits);
+        }
+    }
+    /// Appends to `out` every hash with an id in `ids` within `radius` of `query`, in id order
+    /// (a scan of that id range). For seed-and-extend: once a tight search found candidate
+    /// works, their frames (contiguous ids) are searched at the looser radius only.
+    fn search_range(&self, query: &Hash256, radius: u32, ids: Range<u32>, out: &mut Vec<Hit>);
     /// Bytes of memory the index holds (approximate, excluding allocator overhead).
     fn memory_bytes(&self) -> usize;
 }

@@ -6,9 +6,14 @@
 //! ([`ErrorKind::IncompatibleCatalogue`]). Each work is stored in one transaction, so a killed
 //! run never leaves half a work behind; the content SHA-256 makes re-indexing a no-op.
 
+mod exchange;
 mod scans;
 mod works;
 
+pub use exchange::{
+    parse_pdq_csv, ExchangeSummary, ImportedFrame, ImportedWork, IMPORT_KEY_PREFIX,
+    PDQ_CSV_COLUMNS, VIEW_COLUMN,
+};
 pub use scans::{ScanRow, StoredResult};
 pub use works::{default_title, NewWork, StoredFrame, WorkRow};
 

@@ -11,9 +11,11 @@ use crate::hash::Picture;
 use crate::limits::Limits;
 use crate::media::Frame;
 use crate::sampler::SamplePlan;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,8 +40,30 @@ pub fn available() -> bool {
     })
 }
 
+/// The input argument for ffmpeg / ffprobe: `file:` + the path's bytes, so that a name is
+/// never read as an option (`-x.mp4`) or as another protocol (`concat:`, `http:`, `pipe:`).
+pub(crate) fn input_arg(path: &Path) -> OsString {
+    let mut arg = OsString::from("file:");
+    arg.push(path.as_os_str());
+    arg
+}
+
+/// ffmpeg's log with the input's name taken out (the report carries the path, escaped) and
+/// whatever is left escaped, so that a message never holds raw control or bidi characters.
+fn scrub(log: &str, path: &Path) -> String {
+    let name = path.to_string_lossy();
+    let mut text = log.to_string();
+    if !name.is_empty() {
+        for prefixed in [format!("file:{name}"), name.to_string()] {
+            text = text.replace(&format!("{prefixed}: "), "");
+            text = text.replace(&prefixed, "<input>");
+        }
+    }
+    crate::paths::escape_bytes(text.as_bytes())
+}
+
 /// Maps ffmpeg's words for a broken input to an error kind and message.
-fn classify(stderr: &str) -> Error {
+fn classify(stderr: &str, path: &Path) -> Error {
     let lower = stderr.to_lowercase();
     let last = stderr
         .lines()
@@ -48,7 +72,11 @@ fn classify(stderr: &str) -> Error {
         .unwrap_or("")
         .trim()
         .to_string();
-    if lower.contains("moov atom not found") || lower.contains("end of file") {
+    let last = scrub(&last, path);
+    if lower.contains("moov atom not found")
+        || lower.contains("end of file")
+        || says_cut_short(&lower)
+    {
         Error::new(
             ErrorKind::Truncated,
             format!("truncated or unreadable container: {last}"),
@@ -103,13 +131,13 @@ impl FfmpegBackend {
             .args(["-v", "error", "-show_entries"])
             .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic:stream_side_data=rotation:stream_tags=rotate:format=duration,format_name")
             .args(["-of", "json"])
-            .arg(path)
+            .arg(input_arg(path))
             .stdin(Stdio::null())
             .output()
             .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run ffprobe: {e}")))?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            return Err(classify(&stderr));
+            return Err(classify(&stderr, path));
         }
         serde_json::from_slice(&out.stdout)
             .map_err(|e| Error::new(ErrorKind::Decode, format!("unreadable ffprobe output: {e}")))
@@ -188,7 +216,7 @@ impl VideoBackend for FfmpegBackend {
             cmd.args(["-skip_frame", "nokey"]);
         }
         cmd.arg("-i")
-            .arg(path)
+            .arg(input_arg(path))
             .args(["-map", &format!("0:{index}"), "-an", "-sn", "-dn"])
             .args(["-fps_mode", "passthrough", "-vf", &filter])
             .args(["-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"])
@@ -206,14 +234,23 @@ impl VideoBackend for FfmpegBackend {
         let (pts_tx, pts_rx) = mpsc::channel::<f64>();
         let log = Arc::new(Mutex::new(String::new()));
         let log_writer = Arc::clone(&log);
+        let cut_short = Arc::new(AtomicBool::new(false));
+        let cut_short_writer = Arc::clone(&cut_short);
         let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                if let Some(t) = parse_showinfo_pts(&line) {
+            // Bytes, not `lines()`: ffmpeg echoes names and metadata that need not be UTF-8,
+            // and the pipe must be drained to the end or ffmpeg blocks.
+            for line in BufReader::new(stderr).split(b'\n').map_while(|l| l.ok()) {
+                let line = String::from_utf8_lossy(&line);
+                let line = line.trim_end_matches('\r');
+                if let Some(t) = parse_showinfo_pts(line) {
                     let _ = pts_tx.send(t);
                 } else if !line.contains("showinfo") {
+                    if says_cut_short(line) {
+                        cut_short_writer.store(true, Ordering::Relaxed);
+                    }
                     let mut log = log_writer.lock().unwrap_or_else(|e| e.into_inner());
                     if log.len() < 16_384 {
-                        log.push_str(&line);
+                        log.push_str(line);
                         log.push('\n');
                     }
                 }
@@ -277,12 +314,29 @@ impl VideoBackend for FfmpegBackend {
             ));
         }
         let ok = status.map(|s| s.success()).unwrap_or(false);
+        if !stopped_early && cut_short.load(Ordering::Relaxed) {
+            // As the builtin decoder does: a file cut short is an error, not a silent
+            // partial fingerprint.
+            return Err(Error::new(
+                ErrorKind::Truncated,
+                format!(
+                    "truncated or unreadable container: the file is cut short (its data ends before the end its header describes; {delivered} sampled frames were readable)"
+                ),
+            ));
+        }
         if !ok && !stopped_early && delivered == 0 {
             let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            return Err(classify(&log));
+            return Err(classify(&log, path));
         }
         Ok(delivered)
     }
+}
+
+/// True for the demuxers' words for a file whose data ends early (MP4/MOV: "partial file",
+/// Matroska/WebM: "File ended prematurely").
+fn says_cut_short(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    lower.contains("partial file") || lower.contains("file ended prematurely")
 }
 
 /// Reads exactly `buf.len()` bytes; false at end of stream (a partial last frame is dropped).

@@ -1,0 +1,78 @@
+//! Hashing one frame: PDQ (a 512x288 frame as the decoder hands it, a 1280x720 frame, a
+//! 512x288 photo luma), pHash, and the 54 crop views of one reference video frame.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use swordnet::hash::views::{self, View};
+use swordnet::hash::{hasher_for, Algorithm, Picture};
+
+/// A deterministic picture with structure at several scales, 8-bit levels (as a decoder's
+/// grey frame) or fractional levels (as RGB luma).
+fn picture(width: u32, height: u32, integer: bool) -> Picture {
+    let mut state = 0x2545_f491_u32;
+    let luma = (0..width * height)
+        .map(|i| {
+            let (x, y) = ((i % width) as f32, (i / width) as f32);
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = (state % 32) as f32;
+            let v = 110.0
+                + 60.0 * (x / 37.0).sin() * (y / 23.0).cos()
+                + 40.0 * ((x + 2.0 * y) / 111.0).sin()
+                + noise;
+            let v = v.clamp(0.0, 255.0);
+            if integer {
+                v.round()
+            } else {
+                v * 0.997 + 0.123
+            }
+        })
+        .collect();
+    Picture {
+        width,
+        height,
+        luma,
+    }
+}
+
+fn bench_hashing(c: &mut Criterion) {
+    let pdq = hasher_for(Algorithm::Pdq);
+    let phash = hasher_for(Algorithm::Phash);
+    let small = picture(512, 288, true);
+    let hd = picture(1280, 720, true);
+    let photo = picture(512, 288, false);
+    c.bench_function("pdq 512x288 frame", |b| {
+        b.iter(|| black_box(pdq.hash(black_box(&small))))
+    });
+    c.bench_function("pdq 1280x720 frame", |b| {
+        b.iter(|| black_box(pdq.hash(black_box(&hd))))
+    });
+    c.bench_function("pdq 512x288 photo luma", |b| {
+        b.iter(|| black_box(pdq.hash(black_box(&photo))))
+    });
+    c.bench_function("phash 512x288 frame", |b| {
+        b.iter(|| black_box(phash.hash(black_box(&small))))
+    });
+    c.bench_function("phash 1280x720 frame", |b| {
+        b.iter(|| black_box(phash.hash(black_box(&hd))))
+    });
+    // What indexing costs per reference video frame: every view rendered and hashed.
+    let reference_views: Vec<View> = views::reference_video_views();
+    c.bench_function("pdq reference video views, 512x288 frame", |b| {
+        b.iter(|| {
+            for v in &reference_views {
+                if let Some(p) = views::render(*v, &small) {
+                    black_box(pdq.hash(&p));
+                }
+            }
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = bench_hashing
+}
+criterion_main!(benches);

@@ -1,0 +1,74 @@
+//! Search over 1 M random frame hashes: linear scan vs multi-index hashing, at radii 8, 16
+//! and 31 (`cargo bench --bench search`). Queries are indexed hashes with up to `radius` bits
+//! flipped, so every search has at least one hit. The full-size figures (10 M hashes, memory,
+//! build time, one upload) come from `swordnet bench search`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+use swordnet::hash::Hash256;
+use swordnet::search::linear::LinearIndex;
+use swordnet::search::mih::MihIndex;
+use swordnet::search::{HammingIndex, Hit};
+
+const HASHES: usize = 1_000_000;
+const QUERIES: usize = 64;
+
+/// SplitMix64.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn queries(hashes: &[Hash256], radius: u32, state: &mut u64) -> Vec<Hash256> {
+    (0..QUERIES)
+        .map(|_| {
+            let mut q = hashes[(next(state) % hashes.len() as u64) as usize];
+            for _ in 0..next(state) % (u64::from(radius) + 1) {
+                let bit = next(state) % 256;
+                q.0[(bit / 64) as usize] ^= 1 << (bit % 64);
+            }
+            q
+        })
+        .collect()
+}
+
+fn search(c: &mut Criterion) {
+    let mut state = 2012;
+    let hashes: Vec<Hash256> = (0..HASHES)
+        .map(|_| {
+            Hash256([
+                next(&mut state),
+                next(&mut state),
+                next(&mut state),
+                next(&mut state),
+            ])
+        })
+        .collect();
+    let linear = LinearIndex::new(hashes.clone());
+    let mih = MihIndex::new(hashes.clone());
+    let mut group = c.benchmark_group("search_1M");
+    group.sample_size(20);
+    for radius in [8u32, 16, 31] {
+        let qs = queries(&hashes, radius, &mut state);
+        let mut out: Vec<Hit> = Vec::new();
+        let indexes: [(&str, &dyn HammingIndex); 2] = [("linear", &linear), ("mih", &mih)];
+        for (name, index) in indexes {
+            let mut i = 0;
+            group.bench_with_input(BenchmarkId::new(name, radius), &radius, |b, &r| {
+                b.iter(|| {
+                    out.clear();
+                    index.search(black_box(&qs[i % QUERIES]), r, &mut out);
+                    i += 1;
+                    out.len()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, search);
+criterion_main!(benches);

@@ -1,0 +1,53 @@
+//! `swordnet export` and `swordnet import`: PDQ hash lists for exchange (see
+//! `swordnet::store::PDQ_CSV_COLUMNS`).
+
+use super::args::{ExportArgs, ImportArgs};
+use std::io::Write;
+use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::hash::Algorithm;
+use swordnet::store::Catalogue;
+
+/// `swordnet export`.
+pub fn export(args: ExportArgs) -> Result<u8> {
+    if !args.db.exists() {
+        return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
+    }
+    let catalogue = Catalogue::open(&args.db, None)?;
+    let summary = if args.file.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        catalogue.export_pdq_csv(&mut out, args.all_views)?
+    } else {
+        let file = std::fs::File::create(&args.file).map_err(|e| Error::io(e, &args.file))?;
+        let mut out = std::io::BufWriter::new(file);
+        let s = catalogue
+            .export_pdq_csv(&mut out, args.all_views)
+            .map_err(|e| e.with_path(&args.file))?;
+        out.flush().map_err(|e| Error::io(e, &args.file))?;
+        s
+    };
+    eprintln!(
+        "exported {} PDQ hashes of {} works to {}",
+        summary.hashes,
+        summary.works,
+        args.file.display()
+    );
+    Ok(0)
+}
+
+/// `swordnet import`.
+pub fn import(args: ImportArgs) -> Result<u8> {
+    let catalogue = Catalogue::open(&args.db, Some(Algorithm::Pdq))?;
+    let summary = if args.file.as_os_str() == "-" {
+        catalogue.import_pdq_csv(&mut std::io::stdin().lock())?
+    } else {
+        let file = std::fs::File::open(&args.file).map_err(|e| Error::io(e, &args.file))?;
+        catalogue
+            .import_pdq_csv(&mut std::io::BufReader::new(file))
+            .map_err(|e| e.with_path(&args.file))?
+    };
+    eprintln!(
+        "imported {} PDQ hashes: {} works added, {} already present",
+        summary.hashes, summary.works, summary.already_present
+    );
+    Ok(0)
+}

@@ -1,0 +1,135 @@
+//! `swordnet report` (re-render a stored scan) and the `--html` / `--takedown` outputs of
+//! `swordnet scan`.
+
+use super::args::ReportArgs;
+use std::path::Path;
+use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::limits::Limits;
+use swordnet::media::thumbnail::ThumbnailOptions;
+use swordnet::media::video::DecoderChoice;
+use swordnet::report::{self, html::HtmlOptions, QueryReport};
+use swordnet::store::Catalogue;
+
+/// HTML options for a stored scan: its id and start time, the catalogue's work durations.
+pub fn html_options(
+    catalogue: &Catalogue,
+    scan_id: i64,
+    decoder: DecoderChoice,
+    limits: Limits,
+    thumbnail_size: u32,
+) -> Result<HtmlOptions> {
+    let scan = catalogue.scan(scan_id)?;
+    Ok(HtmlOptions {
+        scan_id: Some(scan_id),
+        scan_started_at: Some(scan.started_at),
+        work_durations: catalogue
+            .works()?
+            .into_iter()
+            .map(|w| (w.id, w.duration_ms))
+            .collect(),
+        thumbnails: (thumbnail_size > 0).then_some(ThumbnailOptions {
+            max_side: thumbnail_size,
+            decoder,
+            limits,
+        }),
+        ..HtmlOptions::default()
+    })
+}
+
+fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
+    std::fs::File::create(path)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| Error::io(e, path))
+}
+
+/// Writes the HTML evidence report to `path`.
+pub fn write_html(path: &Path, reports: &[QueryReport], options: &HtmlOptions) -> Result<()> {
+    let mut file = create(path)?;
+    report::html::write(&mut file, reports, options).map_err(|e| e.with_path(path))
+}
+
+/// Writes the takedown list (infringing matches only, CSV) to `path`.
+pub fn write_takedown(
+    path: &Path,
+    reports: &[QueryReport],
+    scan_id: i64,
+    time: Option<&str>,
+) -> Result<()> {
+    let mut file = create(path)?;
+    report::csv::write_with_time(&mut file, reports, Some(scan_id), time, true)
+        .map_err(|e| e.with_path(path))
+}
+
+/// `swordnet report`.
+pub fn run(args: ReportArgs) -> Result<u8> {
+    if !args.db.exists() {
+        return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
+    }
+    let catalogue = Catalogue::open(&args.db, None)?;
+    let scan = match args.scan {
+        Some(id) => catalogue.scan(id)?,
+        None => catalogue
+            .latest_scan()?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "this catalogue has no scan"))?,
+    };
+    let mut reports = Vec::new();
+    for stored in catalogue.scan_results(scan.id)? {
+        let r: QueryReport = serde_json::from_str(&stored.report).map_err(|e| {
+            Error::new(
+                ErrorKind::Store,
+                format!(
+                    "stored result of {} in scan {} is not a report: {e}",
+                    swordnet::paths::display_path(&stored.query),
+                    scan.id
+                ),
+            )
+        })?;
+        reports.push(r);
+    }
+    // Results are stored as they finish; show them in path order.
+    reports.sort_by(|a, b| a.query.cmp(&b.query));
+    if let Some(path) = &args.html {
+        let options = html_options(
+            &catalogue,
+            scan.id,
+            args.decoder,
+            Limits::default(),
+            args.thumbnail_size,
+        )?;
+        write_html(path, &reports, &options)?;
+        eprintln!(
+            "wrote {} ({} flagged uploads)",
+            path.display(),
+            report::html::flagged(&reports).len()
+        );
+    }
+    if let Some(path) = &args.takedown {
+        write_takedown(path, &reports, scan.id, Some(&scan.started_at))?;
+    }
+    if args.html.is_none() && args.takedown.is_none() || args.report.is_some() {
+        match &args.report {
+            Some(path) => {
+                let mut file = create(path)?;
+                super::scan::write_reports(&mut file, &reports, args.format, scan.id)?;
+            }
+            None => super::scan::write_reports(
+                &mut std::io::stdout().lock(),
+                &reports,
+                args.format,
+                scan.id,
+            )?,
+        }
+    }
+    let s = report::summary::Summary::of(&reports);
+    eprintln!(
+        "scan {} (started {}): {} uploads: {} infringing, {} review, {} clean, {} error",
+        scan.id,
+        scan.started_at,
+        s.uploads,
+        s.count(swordnet::verdict::VerdictKind::Infringing),
+        s.count(swordnet::verdict::VerdictKind::Review),
+        s.count(swordnet::verdict::VerdictKind::Clean),
+        s.count(swordnet::verdict::VerdictKind::Error)
+    );
+    Ok(0)
+}

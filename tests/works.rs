@@ -1,0 +1,152 @@
+//! Works management from the command line: `works list` (table and JSON) shows title, rights
+//! holder, key work, media, duration and frames; `works set` changes the title and the
+//! key-work flag; unknown ids are errors.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn swordnet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_swordnet"))
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn listed(db: &std::path::Path) -> Vec<serde_json::Value> {
+    ok(swordnet()
+        .args(["works", "--db"])
+        .arg(db)
+        .args(["list", "--json"])
+        .output()
+        .unwrap())
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
+}
+
+#[test]
+fn list_and_set_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    let refs = common::samples().join("references");
+    ok(swordnet()
+        .args(["index", "--db"])
+        .arg(&db)
+        .arg(refs.join("p_mdn_tiger.jpg"))
+        .args([
+            "--title",
+            "Tiger",
+            "--rights-holder",
+            "Zoo Pictures",
+            "--key-work",
+        ])
+        .output()
+        .unwrap());
+    ok(swordnet()
+        .args(["index", "--db"])
+        .arg(&db)
+        .arg(refs.join("p_sk_rocket.jpg"))
+        .output()
+        .unwrap());
+
+    let works = listed(&db);
+    assert_eq!(works.len(), 2);
+    let (tiger, rocket) = (&works[0], &works[1]);
+    assert_eq!(tiger["title"], "Tiger");
+    assert_eq!(tiger["rights_holder"], "Zoo Pictures");
+    assert_eq!(tiger["key_work"], true);
+    assert_eq!(tiger["media"], "image");
+    assert_eq!(tiger["duration_ms"], 0);
+    assert_eq!(tiger["frame_count"], 1);
+    assert_eq!(rocket["title"], "p_sk_rocket");
+    assert_eq!(rocket["rights_holder"], serde_json::Value::Null);
+    assert_eq!(rocket["key_work"], false);
+
+    let table = ok(swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .arg("list")
+        .output()
+        .unwrap());
+    let header = table.lines().next().unwrap();
+    for column in [
+        "title",
+        "rights holder",
+        "key",
+        "media",
+        "duration",
+        "frames",
+    ] {
+        assert!(header.contains(column), "no {column} column: {header}");
+    }
+    let row = table.lines().find(|l| l.contains("Tiger")).unwrap();
+    for cell in ["Zoo Pictures", "yes", "image", "0.0s", " 1"] {
+        assert!(row.contains(cell), "{cell:?} missing: {row}");
+    }
+
+    let rocket_id = rocket["id"].to_string();
+    let tiger_id = tiger["id"].to_string();
+    ok(swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args([
+            "set",
+            &rocket_id,
+            "--key-work",
+            "true",
+            "--title",
+            "Rocket launch",
+        ])
+        .output()
+        .unwrap());
+    ok(swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["set", &tiger_id, "--key-work", "false"])
+        .output()
+        .unwrap());
+    let works = listed(&db);
+    assert_eq!(works[0]["title"], "Tiger", "title kept when not given");
+    assert_eq!(works[0]["key_work"], false);
+    assert_eq!(works[1]["title"], "Rocket launch");
+    assert_eq!(works[1]["key_work"], true);
+
+    // The change reaches the scan: the match names the new title and the key-work flag.
+    let out = swordnet()
+        .args(["scan", "--db"])
+        .arg(&db)
+        .arg(common::samples().join("queries/rocket_mirrored.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let report: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(report["matches"][0]["title"], "Rocket launch");
+    assert_eq!(report["matches"][0]["key_work"], true);
+
+    // Unknown id, bad flag value.
+    let out = swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["set", "999", "--key-work", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no work with id 999"));
+    let out = swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["set", &tiger_id, "--key-work", "maybe"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(listed(&db).len(), 2);
+}
