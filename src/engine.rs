@@ -11,6 +11,7 @@ use crate::media::{sniff, DecodeOptions, MediaType};
 use crate::paths::display_path;
 use crate::report::{ErrorReport, MatchReport, QueryReport};
 use crate::sampler::SamplePlan;
+use crate::search::extend::{seed_and_extend, QueryHash, SeedExtend, Timeline};
 use crate::search::{linear::LinearIndex, mih::MihIndex, HammingIndex, Hit};
 use crate::store::{default_title, Catalogue, NewWork, WorkRow};
 use crate::verdict::{Evidence, Policy, VerdictKind};
@@ -146,7 +147,8 @@ struct RefFrame {
 pub struct Engine {
     hasher: Box<dyn FrameHasher>,
     index: Box<dyn HammingIndex>,
-    frames: Vec<RefFrame>,
+    /// Work position and time of every indexed hash (ids contiguous per work).
+    timeline: Timeline,
     works: Vec<WorkRow>,
     options: EngineOptions,
 }
@@ -172,6 +174,19 @@ impl Engine {
             hashes.push(f.hash);
             frames.push(RefFrame { work, t_ms: f.t_ms });
         }
+        // The catalogue lists frames by work, then in time order; the seed-and-extend search
+        // relies on that (contiguous, time-ordered ids per work).
+        if !frames
+            .windows(2)
+            .all(|w| (w[0].work, w[0].t_ms) <= (w[1].work, w[1].t_ms))
+        {
+            let mut order: Vec<usize> = (0..frames.len()).collect();
+            order.sort_by_key(|&i| (frames[i].work, frames[i].t_ms));
+            hashes = order.iter().map(|&i| hashes[i]).collect();
+            frames = order.iter().map(|&i| frames[i]).collect();
+        }
+        let timeline = Timeline::new(frames.iter().map(|f| (f.work, f.t_ms)))
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "reference frames out of order"))?;
         let index: Box<dyn HammingIndex> = if hashes.len() >= MIH_MIN_HASHES {
             Box::new(MihIndex::new(hashes))
         } else {
@@ -180,7 +195,7 @@ impl Engine {
         Ok(Engine {
             hasher: hasher_for(catalogue.algorithm()),
             index,
-            frames,
+            timeline,
             works,
             options,
         })
@@ -257,30 +272,48 @@ impl Engine {
         report
     }
 
-    /// Candidates grouped by (work position, orientation).
+    /// Candidates grouped by (work position, orientation). Video uploads are searched by
+    /// seed-and-extend ([`Policy::seed_radius`], then `radius` along the seeds); images, with
+    /// few hashes, at `radius` over the whole catalogue.
     fn candidates(
         &self,
         fp: &Fingerprint,
         radius: u32,
     ) -> HashMap<(u32, Orientation), Vec<Candidate>> {
-        let min_quality = self.options.policy.min_quality;
+        let policy = &self.options.policy;
+        let mut keys: Vec<Orientation> = Vec::new();
+        let mut queries: Vec<QueryHash> = Vec::new();
+        for f in fp.frames.iter().filter(|f| f.quality >= policy.min_quality) {
+            for &o in &self.options.orientations {
+                keys.push(o);
+                queries.push(QueryHash {
+                    q_ms: f.t_ms,
+                    hash: f.dihedral[o as usize],
+                });
+            }
+        }
+        let hits: Vec<Vec<Hit>> = if fp.media == MediaType::Image {
+            let hashes: Vec<_> = queries.iter().map(|q| q.hash).collect();
+            let mut out = vec![Vec::new(); hashes.len()];
+            self.index.search_many(&hashes, radius, &mut out);
+            out
+        } else {
+            let params = SeedExtend {
+                seed_radius: self.algorithm().scale_radius(policy.seed_radius),
+                radius,
+                ..SeedExtend::default()
+            };
+            seed_and_extend(self.index.as_ref(), &self.timeline, &queries, &params)
+        };
         let mut groups: HashMap<(u32, Orientation), Vec<Candidate>> = HashMap::new();
-        let mut hits: Vec<Hit> = Vec::new();
-        {
-            for f in fp.frames.iter().filter(|f| f.quality >= min_quality) {
-                for &o in &self.options.orientations {
-                    hits.clear();
-                    self.index
-                        .search(&f.dihedral[o as usize], radius, &mut hits);
-                    for h in &hits {
-                        let r = self.frames[h.id as usize];
-                        groups.entry((r.work, o)).or_default().push(Candidate {
-                            q_ms: f.t_ms,
-                            r_ms: r.t_ms,
-                            distance: h.distance,
-                        });
-                    }
-                }
+        for ((q, o), hits) in queries.iter().zip(&keys).zip(&hits) {
+            for h in hits {
+                let work = self.timeline.track(h.id);
+                groups.entry((work, *o)).or_default().push(Candidate {
+                    q_ms: q.q_ms,
+                    r_ms: self.timeline.t_ms(h.id),
+                    distance: h.distance,
+                });
             }
         }
         for cands in groups.values_mut() {

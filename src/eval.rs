@@ -3,11 +3,12 @@
 //! media kind, and the mean IoU of the matched time ranges.
 //!
 //! An infringing upload counts as found only when its verdict is `infringing` and every truth
-//! reference is among its matches (compared by file name). A `review` verdict counts for the
-//! "review or better" column only.
+//! reference is among its matches (compared by file name; a work imported from a hash list has
+//! no file, and is compared by its title against the file name with or without extension). A
+//! `review` verdict counts for the "review or better" column only.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::report::QueryReport;
+use crate::report::{MatchReport, QueryReport};
 use crate::verdict::VerdictKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -112,6 +113,28 @@ pub struct EvalReport {
     pub mistakes: Vec<(String, String)>,
 }
 
+/// Whether match `m` is with the truth reference file `r` (a file name): by the file name of
+/// its reference, or, for a work imported without media (empty path), by its title.
+fn names_reference(m: &MatchReport, r: &str) -> bool {
+    if m.reference.is_empty() {
+        let stem = Path::new(r)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+        m.title == r || Some(&m.title) == stem.as_ref()
+    } else {
+        file_name(&m.reference) == r
+    }
+}
+
+/// What a match is called in the list of mistakes: its reference's file name, or its title.
+fn match_name(m: &MatchReport) -> String {
+    if m.reference.is_empty() {
+        m.title.clone()
+    } else {
+        file_name(&m.reference)
+    }
+}
+
 fn file_name(s: &str) -> String {
     Path::new(s)
         .file_name()
@@ -152,11 +175,8 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             e.errors += 1;
         }
         let flagged = report.verdict == VerdictKind::Infringing;
-        let matched_refs: Vec<String> = report
-            .matches
-            .iter()
-            .map(|m| file_name(&m.reference))
-            .collect();
+        let matched_refs: Vec<String> = report.matches.iter().map(match_name).collect();
+        let names = |r: &String| report.matches.iter().any(|m| names_reference(m, r));
         if row.verdict != "infringing" {
             clean += 1;
             let c = per_category.entry(row.category.as_str()).or_default();
@@ -179,7 +199,7 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             continue;
         }
         let refs = split(&row.reference);
-        let all_refs = refs.iter().all(|r| matched_refs.contains(r));
+        let all_refs = refs.iter().all(names);
         let found = flagged && all_refs;
         let review = report.verdict >= VerdictKind::Review
             && report.verdict != VerdictKind::Error
@@ -198,7 +218,7 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
         } else {
             e.false_negatives += 1;
             // Flagged with none of the right works: a false accusation too.
-            if flagged && !refs.iter().any(|r| matched_refs.contains(r)) {
+            if flagged && !refs.iter().any(names) {
                 e.false_positives += 1;
             }
             e.mistakes.push((
@@ -232,7 +252,7 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             let best = report
                 .matches
                 .iter()
-                .filter(|m| &file_name(&m.reference) == r)
+                .filter(|m| names_reference(m, r))
                 .map(|m| {
                     let q = iou(
                         (qs, qe),

@@ -64,6 +64,12 @@ pub struct Policy {
     /// Search radius for video frame pairs, bits (default 52; the alignment keeps only pairs on
     /// a consistent time line, so it can be looser than the single-image radius).
     pub video_radius: u32,
+    /// Seed radius for video uploads, bits (default 31, PDQ's published match threshold): the
+    /// whole catalogue is searched at this radius, then each upload frame is searched at
+    /// `video_radius` only along the reference spans the seeds point to (seed-and-extend,
+    /// [`crate::search::extend`]). A value ≥ `video_radius` searches everything at
+    /// `video_radius`.
+    pub seed_radius: u32,
     /// Ordinary works: 4 s or 75 % of the upload (at least 1 s), 3 frames, mean distance ≤ 40,
     /// images ≤ 40 bits, review ≤ 52. (PDQ's published single-hash threshold is 31; on the dev
     /// corpus no clean or hard-negative photo came within 60 bits of any view of any reference,
@@ -92,6 +98,7 @@ impl Default for Policy {
         Policy {
             min_quality: 50,
             video_radius: 52,
+            seed_radius: 31,
             standard: Thresholds::default(),
             key_work: Thresholds {
                 min_match_ms: 2000,

@@ -331,3 +331,37 @@ fn takedown_list_has_one_row_per_infringing_match() {
         assert!((0.0..=1.0).contains(&score));
     }
 }
+
+#[test]
+fn format_csv_is_the_takedown_list() {
+    // `--format csv` of the stored scan: the same rows as `--takedown`, byte for byte (the
+    // `time` column is the scan's start in both).
+    let s = scanned();
+    let out = swordnet()
+        .args(["report", "--db"])
+        .arg(&s.db)
+        .args(["--scan", "1", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let takedown = std::fs::read_to_string(s.path("takedown.csv")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), takedown);
+    // `--format csv-all`: a row for every upload (clean ones too).
+    let out = swordnet()
+        .args(["report", "--db"])
+        .arg(&s.db)
+        .args(["--scan", "1", "--format", "csv-all"])
+        .output()
+        .unwrap();
+    let all = String::from_utf8(out.stdout).unwrap();
+    let rows = csv::Reader::from_reader(all.as_bytes()).records().count();
+    assert!(
+        rows >= s.reports.len(),
+        "{rows} rows for {} uploads",
+        s.reports.len()
+    );
+}

@@ -117,3 +117,54 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Seed-and-extend over the multi-index hash returns exactly what it returns over the
+    /// linear scan, and every hit is within the extension radius; seeds are among the hits.
+    #[test]
+    fn seed_and_extend_over_index_equals_linear(
+        hashes in catalogue(),
+        works in 1u32..5,
+        raw in queries(),
+        seed_radius in 0u32..40,
+        extra in 0u32..30,
+    ) {
+        use swordnet::search::extend::{seed_and_extend, QueryHash, SeedExtend, Timeline};
+        let n = hashes.len() as u32;
+        let per_work = n.div_ceil(works);
+        // Works of consecutive ids, three views per 200 ms frame.
+        let timeline = Timeline::new(
+            (0..n).map(|i| (i / per_work, i64::from((i % per_work) / 3) * 200)),
+        )
+        .unwrap();
+        let queries: Vec<QueryHash> = raw
+            .iter()
+            .enumerate()
+            .map(|(j, (i, bits, random))| QueryHash {
+                q_ms: (j as i64 / 2) * 250,
+                hash: if *random {
+                    flipped(&Hash256([j as u64; 4]), bits)
+                } else {
+                    flipped(&hashes[i.index(hashes.len())], bits)
+                },
+            })
+            .collect();
+        let params = SeedExtend { seed_radius, radius: seed_radius + extra, ..SeedExtend::default() };
+        let lin = LinearIndex::new(hashes.clone());
+        let mih = MihIndex::with_layout(hashes.clone(), &MihLayout::uniform(8));
+        let a = seed_and_extend(&lin, &timeline, &queries, &params);
+        let b = seed_and_extend(&mih, &timeline, &queries, &params);
+        prop_assert_eq!(&a, &b);
+        for (q, hits) in queries.iter().zip(&a) {
+            for h in hits {
+                prop_assert!(h.distance <= params.radius);
+                prop_assert_eq!(h.distance, q.hash.distance(&hashes[h.id as usize]));
+            }
+            for s in linear_hits(&lin, &q.hash, seed_radius) {
+                prop_assert!(hits.contains(&s), "seed {:?} missing", s);
+            }
+        }
+    }
+}

@@ -104,8 +104,10 @@ pub struct IndexArgs {
 pub enum Format {
     /// One JSON object per upload per line.
     Jsonl,
-    /// One row per match (takedown list).
+    /// The takedown list: one CSV row per infringing match.
     Csv,
+    /// CSV, one row per match of every upload (clean and error uploads get one row too).
+    CsvAll,
     /// A readable table.
     Table,
 }
@@ -368,9 +370,14 @@ pub struct ExportArgs {
     /// Format.
     #[arg(long, value_enum, default_value_t = ExchangeFormat::PdqCsv)]
     pub format: ExchangeFormat,
-    /// Also export swordnet's crop and rotation views of each frame (view id in a 12th
-    /// column; 50-200x more lines): an import then matches exactly like this catalogue.
+    /// Export only the standard PDQ hash of each frame (view 0, 11 columns), for tools that
+    /// want one hash per frame. By default every view of every frame is written (crops and
+    /// rotations, view id in a 12th column; 50-200x more lines), so that an import matches
+    /// exactly like this catalogue.
     #[arg(long)]
+    pub primary_only: bool,
+    /// Every view (the default; kept for scripts written before it was).
+    #[arg(long, hide = true, conflicts_with = "primary_only")]
     pub all_views: bool,
     /// Output file ("-": standard output).
     pub file: PathBuf,

@@ -32,8 +32,9 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
         }
         None => Vec::new(),
     };
-    // One upload searched with the policy's real radii: video first (the headline), then the
-    // image match and review thresholds.
+    // One upload searched with the policy's real radii: video first (the headline, by
+    // seed-and-extend from the policy's seed radius, as the engine does), then plain searches
+    // at the image match and review thresholds and at the seed radius alone.
     let policy = Policy::default();
     let config = SearchBenchConfig {
         hashes: args.hashes,
@@ -57,6 +58,7 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
             for r in [
                 policy.standard.image_max_distance,
                 policy.standard.image_review_distance,
+                policy.seed_radius,
             ] {
                 if !radii.contains(&r) {
                     radii.push(r);
@@ -64,6 +66,7 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
             }
             radii
         },
+        seed_radius: policy.seed_radius,
         ..SearchBenchConfig::default()
     };
     let r = bench::run(&config);
@@ -117,9 +120,13 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
         println!("index memory        {:.1} MB", mb(r.index_bytes as u64));
         println!("peak RSS            {:.1} MB", mb(r.peak_rss_bytes));
         for u in &r.uploads {
+            let how = match u.seed_radius {
+                Some(seed) => format!("radius {} (seed {seed} + extend)", u.radius),
+                None => format!("radius {}", u.radius),
+            };
             println!(
-                "upload, {} hashes  {:.2} ms at radius {} ({:.2} ms on one thread, CPU {:.2} ms; {:.0} hits)",
-                config.upload_hashes, u.ms, u.radius, u.single_thread_ms, u.single_thread_cpu_ms, u.hits
+                "upload, {} hashes  {:.2} ms at {how} ({:.2} ms on one thread, CPU {:.2} ms; {:.0} hits)",
+                config.upload_hashes, u.ms, u.single_thread_ms, u.single_thread_cpu_ms, u.hits
             );
         }
     }

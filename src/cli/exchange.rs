@@ -13,14 +13,15 @@ pub fn export(args: ExportArgs) -> Result<u8> {
         return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
     }
     let catalogue = Catalogue::open(&args.db, None)?;
+    let all_views = !args.primary_only;
     let summary = if args.file.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        catalogue.export_pdq_csv(&mut out, args.all_views)?
+        catalogue.export_pdq_csv(&mut out, all_views)?
     } else {
         let file = std::fs::File::create(&args.file).map_err(|e| Error::io(e, &args.file))?;
         let mut out = std::io::BufWriter::new(file);
         let s = catalogue
-            .export_pdq_csv(&mut out, args.all_views)
+            .export_pdq_csv(&mut out, all_views)
             .map_err(|e| e.with_path(&args.file))?;
         out.flush().map_err(|e| Error::io(e, &args.file))?;
         s

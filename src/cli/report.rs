@@ -110,13 +110,20 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         match &args.report {
             Some(path) => {
                 let mut file = create(path)?;
-                super::scan::write_reports(&mut file, &reports, args.format, scan.id)?;
+                super::scan::write_reports(
+                    &mut file,
+                    &reports,
+                    args.format,
+                    scan.id,
+                    Some(&scan.started_at),
+                )?;
             }
             None => super::scan::write_reports(
                 &mut std::io::stdout().lock(),
                 &reports,
                 args.format,
                 scan.id,
+                Some(&scan.started_at),
             )?,
         }
     }

@@ -55,6 +55,7 @@ pub(super) fn write_reports(
     reports: &[QueryReport],
     format: Format,
     scan_id: i64,
+    time: Option<&str>,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::new(swordnet::ErrorKind::Io, e.to_string());
     match format {
@@ -65,7 +66,8 @@ pub(super) fn write_reports(
                 writeln!(out, "{line}").map_err(io)?;
             }
         }
-        Format::Csv => report::csv::write(out, reports, Some(scan_id), false)?,
+        Format::Csv => report::csv::write_with_time(out, reports, Some(scan_id), time, true)?,
+        Format::CsvAll => report::csv::write_with_time(out, reports, Some(scan_id), time, false)?,
         Format::Table => write!(out, "{}", report::table::render(reports)).map_err(io)?,
     }
     out.flush().map_err(io)
@@ -139,20 +141,21 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         config::jobs(&args.decode),
         args.resume,
     )?;
+    let started_at = catalogue.scan(scan_id)?.started_at;
     match &args.report {
         Some(path) => {
             let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
-            write_reports(&mut file, &reports, args.format, scan_id)?;
+            write_reports(&mut file, &reports, args.format, scan_id, Some(&started_at))?;
         }
         None => write_reports(
             &mut std::io::stdout().lock(),
             &reports,
             args.format,
             scan_id,
+            Some(&started_at),
         )?,
     }
     if args.html.is_some() || args.takedown.is_some() {
-        let started_at = catalogue.scan(scan_id)?.started_at;
         if let Some(path) = &args.html {
             let options = super::report::html_options(
                 &catalogue,
@@ -188,7 +191,7 @@ pub fn eval(args: EvalArgs) -> Result<u8> {
     let seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.report {
         let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
-        write_reports(&mut file, &reports, Format::Jsonl, scan_id)?;
+        write_reports(&mut file, &reports, Format::Jsonl, scan_id, None)?;
     }
     let figures = eval::evaluate(&truth, &reports);
     if args.json {

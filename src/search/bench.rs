@@ -2,6 +2,7 @@
 //! multi-index hash over the same hashes, runs the same queries through both, checks that every
 //! result set is identical and measures time and memory. Returns figures; never prints.
 
+use super::extend::{seed_and_extend, QueryHash, SeedExtend, Timeline};
 use super::linear::LinearIndex;
 use super::mih::{MihIndex, MihLayout};
 use super::{HammingIndex, Hit};
@@ -24,8 +25,16 @@ pub struct SearchBenchConfig {
     /// Substring layout of the index (default [`MihLayout::for_len`]).
     pub layout: Option<MihLayout>,
     /// Radii at which one upload is timed (e.g. the policy's video radius, then its image
-    /// radii); the first is the headline `upload_ms`.
+    /// radii); the first is the headline `upload_ms`, searched as the engine searches a video
+    /// upload: seed-and-extend with `seed_radius` ([`crate::search::extend`]). The others are
+    /// plain radius searches of every upload hash.
     pub upload_radii: Vec<u32>,
+    /// Seed radius of the headline upload search, bits (the policy's `seed_radius`).
+    pub seed_radius: u32,
+    /// Hashes per reference frame (views) in the modelled catalogue: indexed ids are laid out
+    /// as 2-hour works sampled every 200 ms with this many hashes per frame, so that the
+    /// extension spans are as wide as the engine's.
+    pub reference_views: usize,
     /// Frame hashes of one upload (60 frames, plain and mirrored: 120).
     pub upload_hashes: usize,
     /// Uploads timed per radius (the median is reported).
@@ -42,6 +51,8 @@ impl Default for SearchBenchConfig {
             seed: 0x5eed_2012,
             layout: None,
             upload_radii: vec![52, 31, 45],
+            seed_radius: 31,
+            reference_views: crate::hash::views::reference_video_views().len(),
             upload_hashes: 120,
             uploads: 5,
         }
@@ -53,6 +64,8 @@ impl Default for SearchBenchConfig {
 pub struct UploadTiming {
     /// Radius, bits.
     pub radius: u32,
+    /// Seed radius when searched by seed-and-extend, bits.
+    pub seed_radius: Option<u32>,
     /// Median wall time over the timed uploads, every core ([`HammingIndex::search_many`]), ms.
     pub ms: f64,
     /// Median wall time on one thread, ms.
@@ -176,6 +189,66 @@ fn make_query(
     flip_bits(&hashes[i], k, rng)
 }
 
+/// Milliseconds between the modelled reference frames.
+const MODEL_FRAME_MS: i64 = 200;
+/// Frames of one modelled work (2 hours at 200 ms).
+const MODEL_WORK_FRAMES: usize = 36_000;
+
+/// The modelled catalogue layout: consecutive ids form works of [`MODEL_WORK_FRAMES`] frames,
+/// each frame `views` consecutive ids.
+fn model_timeline(len: usize, views: usize) -> Timeline {
+    let per_work = MODEL_WORK_FRAMES * views;
+    Timeline::new((0..len).map(|i| {
+        let frame = (i % per_work) / views;
+        ((i / per_work) as u32, frame as i64 * MODEL_FRAME_MS)
+    }))
+    .unwrap_or_default()
+}
+
+/// One video upload: 60 frames at 250 ms copying a stretch of one modelled work, each within
+/// 3/4 of `radius` of one view of the matching reference frame, plus a mirrored (far) hash per
+/// frame.
+fn clip_upload(
+    hashes: &[Hash256],
+    config: &SearchBenchConfig,
+    radius: u32,
+    rng: &mut Rng,
+) -> Vec<QueryHash> {
+    let views = config.reference_views.max(1);
+    let frames = hashes.len() / views;
+    let clip = config.upload_hashes.div_ceil(2);
+    let mut out = Vec::with_capacity(config.upload_hashes);
+    if frames == 0 {
+        return (0..config.upload_hashes)
+            .map(|i| QueryHash {
+                q_ms: (i / 2) as i64 * 250,
+                hash: rng.hash(),
+            })
+            .collect();
+    }
+    let span = (clip as i64 * 250 / MODEL_FRAME_MS + 1) as usize;
+    let work_frames = MODEL_WORK_FRAMES.min(frames);
+    let work = rng.below((frames / work_frames).max(1) as u64) as usize;
+    let start = rng.below(work_frames.saturating_sub(span).max(1) as u64) as usize;
+    for j in 0..clip {
+        let q_ms = j as i64 * 250;
+        let frame = work * work_frames + start + (q_ms / MODEL_FRAME_MS) as usize;
+        let id = (frame * views + rng.below(views as u64) as usize).min(hashes.len() - 1);
+        let k = rng.below(u64::from(radius * 3 / 4) + 1) as u32;
+        out.push(QueryHash {
+            q_ms,
+            hash: flip_bits(&hashes[id], k, rng),
+        });
+        if out.len() < config.upload_hashes {
+            out.push(QueryHash {
+                q_ms,
+                hash: rng.hash(),
+            });
+        }
+    }
+    out
+}
+
 /// Peak resident set size of this process (VmHWM in /proc/self/status), bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -228,22 +301,48 @@ pub fn run(config: &SearchBenchConfig) -> SearchBenchReport {
     let queries: Vec<Hash256> = (0..config.queries)
         .map(|i| make_query(&hashes, real_from, config.radius, i % 10 == 9, &mut rng))
         .collect();
-    // Uploads: 60 frames near indexed hashes (at up to half the radius, as copies are) and
-    // their mirrored views, which match nothing.
-    let uploads: Vec<(u32, Vec<Vec<Hash256>>)> = config
+    // Uploads. At the headline (video) radius: a 15 s clip of one modelled work, 60 frames
+    // at 250 ms near that work's frame hashes (0 to 3/4 of the radius away, so some frames
+    // are found only by the extension), and their mirrored views, which match nothing. At the
+    // other radii: hashes near random indexed ones (at up to half the radius) and far ones.
+    let timeline = model_timeline(hashes.len(), config.reference_views.max(1));
+    let uploads: Vec<(u32, Vec<Vec<QueryHash>>)> = config
         .upload_radii
         .iter()
-        .map(|&r| {
+        .enumerate()
+        .map(|(k, &r)| {
             let ups = (0..config.uploads.max(1))
                 .map(|_| {
-                    (0..config.upload_hashes)
-                        .map(|i| make_query(&hashes, real_from, r / 2, i % 2 == 1, &mut rng))
-                        .collect()
+                    if k == 0 {
+                        clip_upload(&hashes, config, r, &mut rng)
+                    } else {
+                        (0..config.upload_hashes)
+                            .map(|i| QueryHash {
+                                q_ms: (i / 2) as i64 * 250,
+                                hash: make_query(&hashes, real_from, r / 2, i % 2 == 1, &mut rng),
+                            })
+                            .collect()
+                    }
                 })
                 .collect();
             (r, ups)
         })
         .collect();
+    let extend_params = |r: u32| SeedExtend {
+        seed_radius: config.seed_radius,
+        radius: r,
+        ..SeedExtend::default()
+    };
+    let search_upload = |index: &dyn HammingIndex, k: usize, r: u32, upload: &[QueryHash]| {
+        if k == 0 {
+            seed_and_extend(index, &timeline, upload, &extend_params(r))
+        } else {
+            let hashes: Vec<Hash256> = upload.iter().map(|q| q.hash).collect();
+            let mut out = vec![Vec::new(); hashes.len()];
+            index.search_many(&hashes, r, &mut out);
+            out
+        }
+    };
 
     // The oracle: the timed queries on one thread, then one upload per radius.
     let linear = LinearIndex::new(hashes);
@@ -254,11 +353,8 @@ pub fn run(config: &SearchBenchConfig) -> SearchBenchReport {
     let linear_s = started.elapsed().as_secs_f64();
     let expected_uploads: Vec<Vec<Vec<Hit>>> = uploads
         .iter()
-        .map(|(r, ups)| {
-            let mut out = vec![Vec::new(); ups[0].len()];
-            linear.search_many(&ups[0], *r, &mut out);
-            out
-        })
+        .enumerate()
+        .map(|(k, (r, ups))| search_upload(&linear, k, *r, &ups[0]))
         .collect();
 
     let hashes = linear.into_hashes();
@@ -281,26 +377,25 @@ pub fn run(config: &SearchBenchConfig) -> SearchBenchReport {
     let mut mismatches = found.iter().zip(&expected).filter(|(a, b)| a != b).count();
 
     let mut timings = Vec::new();
-    for ((r, ups), expected) in uploads.iter().zip(&expected_uploads) {
+    for (k, ((r, ups), expected)) in uploads.iter().zip(&expected_uploads).enumerate() {
         let (mut wall, mut single, mut single_cpu, mut hits) =
             (Vec::new(), Vec::new(), Vec::new(), 0usize);
         for (u, upload) in ups.iter().enumerate() {
-            let mut out = vec![Vec::new(); upload.len()];
             let started = Instant::now();
-            index.search_many(upload, *r, &mut out);
+            let out = search_upload(&index, k, *r, upload);
             wall.push(started.elapsed().as_secs_f64() * 1000.0);
             hits += out.iter().map(Vec::len).sum::<usize>();
             if u == 0 {
                 mismatches += out.iter().zip(expected).filter(|(a, b)| a != b).count();
             }
-            let mut out = vec![Vec::new(); upload.len()];
             let started = Instant::now();
-            let ((), cpu) = one_thread(|| with_cpu_ms(|| index.search_many(upload, *r, &mut out)));
+            let (_, cpu) = one_thread(|| with_cpu_ms(|| search_upload(&index, k, *r, upload)));
             single.push(started.elapsed().as_secs_f64() * 1000.0);
             single_cpu.push(cpu);
         }
         timings.push(UploadTiming {
             radius: *r,
+            seed_radius: (k == 0 && config.seed_radius < *r).then_some(config.seed_radius),
             ms: median(wall),
             single_thread_ms: median(single),
             single_thread_cpu_ms: median(single_cpu),

@@ -6,6 +6,7 @@
 //! Multi-Index Hashing", CVPR 2012).
 
 pub mod bench;
+pub mod extend;
 pub mod linear;
 pub mod mih;
 
