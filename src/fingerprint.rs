@@ -222,8 +222,25 @@ impl Hashing<'_> {
         } else {
             None
         };
+        // Crop views of the active area: hashed together (one filter pass for all).
+        let rects: Vec<(usize, (u32, u32, u32, u32))> = self
+            .views
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| views::crop_rect(v, small.width, small.height).map(|r| (i, r)))
+            .collect();
+        let crop_rects: Vec<_> = rects.iter().map(|(_, r)| *r).collect();
+        let mut crops = rects
+            .iter()
+            .map(|(i, _)| *i)
+            .zip(self.hasher.hash_crops(&small, &crop_rects))
+            .peekable();
         for (i, view) in self.views.iter().enumerate() {
             let hash = match (view, &whole) {
+                (View::Crop { .. }, _) => match crops.peek() {
+                    Some((k, _)) if *k == i => crops.next().map(|(_, h)| h),
+                    _ => None,
+                },
                 (View::Primary, _) => {
                     let plain = self.hasher.hash(&active);
                     if plain.quality < STRETCH_BELOW_QUALITY {

@@ -795,6 +795,155 @@ fn box_columns(
 }
 
 // ---------------------------------------------------------------------------
+// Many crops of one picture from one filter pass.
+
+/// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
+pub fn jarosz_windows(width: usize, height: usize) -> (usize, usize) {
+    (
+        jarosz_window_size(width, DOWNSAMPLE_DIM),
+        jarosz_window_size(height, DOWNSAMPLE_DIM),
+    )
+}
+
+/// A picture through the Jarosz tent filter once (two passes of row box then column box, with
+/// Meta's `box1DFloat`), from which the PDQ-style hash of any crop whose own Jarosz windows
+/// equal these is decimated in microseconds ([`JaroszFiltered::crop_pdq`]).
+///
+/// For the whole picture the result is bit for bit [`pdq_from_luma`]. For a crop it differs
+/// from PDQ of the cropped picture only in the filter's support at the crop's edges (PDQ
+/// shrinks its windows at the picture's border, here they see the pixels beyond the crop):
+/// a few bits (tested below). swordnet uses it for the dozens of crop views of each reference
+/// frame ([`crate::hash::views`]); the standard hash (view 0) is always exact PDQ.
+#[derive(Debug, Clone)]
+pub struct JaroszFiltered {
+    width: usize,
+    height: usize,
+    windows: (usize, usize),
+    data: Vec<f32>,
+}
+
+impl JaroszFiltered {
+    /// Filters `luma` (`width` x `height`, row-major) with windows `(along rows, along
+    /// columns)`, pixels. Returns `None` for a picture smaller than [`MIN_HASHABLE_DIM`], a
+    /// window of 0 or wider than the picture, or `luma` shorter than the picture.
+    pub fn new(
+        luma: &[f32],
+        width: usize,
+        height: usize,
+        windows: (usize, usize),
+    ) -> Option<JaroszFiltered> {
+        let n = width.checked_mul(height)?;
+        let (wr, wc) = windows;
+        if width < MIN_HASHABLE_DIM
+            || height < MIN_HASHABLE_DIM
+            || luma.len() < n
+            || wr == 0
+            || wc == 0
+            || wr > width
+            || wc > height
+        {
+            return None;
+        }
+        let mut a = luma[..n].to_vec();
+        let mut b = vec![0.0f32; n];
+        let mut column = vec![0.0f32; height];
+        let mut filtered = vec![0.0f32; height];
+        for _ in 0..2 {
+            for (src, dst) in a.chunks_exact(width).zip(b.chunks_exact_mut(width)) {
+                box1d(src, dst, wr);
+            }
+            for j in 0..width {
+                for (i, c) in column.iter_mut().enumerate() {
+                    *c = b[i * width + j];
+                }
+                box1d(&column, &mut filtered, wc);
+                for (i, v) in filtered.iter().enumerate() {
+                    a[i * width + j] = *v;
+                }
+            }
+        }
+        Some(JaroszFiltered {
+            width,
+            height,
+            windows,
+            data: a,
+        })
+    }
+
+    /// The windows the picture was filtered with.
+    pub fn windows(&self) -> (usize, usize) {
+        self.windows
+    }
+
+    /// The PDQ hash, quality and dihedral hashes of the crop at `(x, y)` of `w` x `h` pixels,
+    /// decimated from the filtered picture at the crop's own 64x64 sample points. `None` when
+    /// the crop is smaller than [`MIN_HASHABLE_DIM`] or leaves the picture.
+    pub fn crop_pdq(&self, x: usize, y: usize, w: usize, h: usize) -> Option<PdqOutput> {
+        if w < MIN_HASHABLE_DIM
+            || h < MIN_HASHABLE_DIM
+            || x.checked_add(w)? > self.width
+            || y.checked_add(h)? > self.height
+        {
+            return None;
+        }
+        let mut cols = [0usize; DOWNSAMPLE_DIM];
+        for (k, c) in cols.iter_mut().enumerate() {
+            *c = x + decimate_index(k, w, DOWNSAMPLE_DIM);
+        }
+        let mut blurred: Mat64 = [[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM];
+        for (i, row) in blurred.iter_mut().enumerate() {
+            let src = &self.data[(y + decimate_index(i, h, DOWNSAMPLE_DIM)) * self.width..];
+            for (v, &c) in row.iter_mut().zip(&cols) {
+                *v = src[c];
+            }
+        }
+        let mut out = PdqOutput::default();
+        dihedral_hashes(&dct64_to_16(&blurred), &mut out.dihedral);
+        out.quality = quality_metric(&blurred);
+        out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
+        Some(out)
+    }
+}
+
+/// Meta's `box1DFloat` over one contiguous line (`inv` and `outv` of equal length): a running
+/// box of `window` samples, shrinking at both ends, in the reference's order of operations.
+fn box1d(inv: &[f32], outv: &mut [f32], window: usize) {
+    let len = inv.len();
+    let half = (window + 2) / 2;
+    let (p1, p2, p3, p4) = (half - 1, window - half + 1, len - window, half - 1);
+    let (mut li, mut ri, mut oi) = (0, 0, 0);
+    let mut sum = 0.0f32;
+    let mut cur = 0usize;
+    for _ in 0..p1 {
+        sum += inv[ri];
+        cur += 1;
+        ri += 1;
+    }
+    for _ in 0..p2 {
+        sum += inv[ri];
+        cur += 1;
+        outv[oi] = sum / cur as f32;
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..p3 {
+        sum += inv[ri];
+        sum -= inv[li];
+        outv[oi] = sum / cur as f32;
+        li += 1;
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..p4 {
+        sum -= inv[li];
+        cur -= 1;
+        outv[oi] = sum / cur as f32;
+        li += 1;
+        oi += 1;
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Quality, DCT and bits (pdqhashing.cpp).
 
 /// Meta's `pdqImageDomainQualityMetric`: sum over vertical and horizontal
@@ -1123,6 +1272,74 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn filtered_whole_picture_is_exact_pdq() {
+        let mut rng = Rng(0x5eed_0000_f117_0001);
+        for &(w, h) in &[
+            (512usize, 288usize),
+            (288, 512),
+            (461, 259),
+            (100, 37),
+            (5, 9),
+        ] {
+            for kind in [0, 1, 3] {
+                let luma = picture(&mut rng, w, h, kind);
+                let f = JaroszFiltered::new(&luma, w, h, jarosz_windows(w, h)).unwrap();
+                assert_eq!(
+                    f.crop_pdq(0, 0, w, h),
+                    Some(pdq_from_luma(&luma, w, h)),
+                    "{w}x{h} kind {kind}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn filtered_crops_stay_near_pdq_of_the_crop() {
+        // A smooth, photo-like picture (no per-pixel noise): the edge effect of filtering
+        // before cropping moves only a few of the 256 bits.
+        let (w, h) = (512usize, 288usize);
+        let luma: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                127.0
+                    + 60.0 * (x / 23.0).sin() * (y / 31.0).cos()
+                    + 50.0 * ((x + 2.0 * y) / 57.0).sin()
+            })
+            .map(f32::round)
+            .collect();
+        let mut worst = 0;
+        for &(scale, fx, fy) in &[
+            (0.9f32, 0.0f32, 0.0f32),
+            (0.9, 0.1, 0.05),
+            (0.94, 0.03, 0.06),
+            (0.8, 0.1, 0.1),
+        ] {
+            let (cw, ch) = (
+                (scale * w as f32).round() as usize,
+                (scale * h as f32).round() as usize,
+            );
+            let (x, y) = (
+                (fx * w as f32).round() as usize,
+                (fy * h as f32).round() as usize,
+            );
+            let crop: Vec<f32> = (y..y + ch)
+                .flat_map(|r| luma[r * w + x..r * w + x + cw].iter().copied())
+                .collect();
+            let exact = pdq_from_luma(&crop, cw, ch);
+            let f = JaroszFiltered::new(&luma, w, h, jarosz_windows(cw, ch)).unwrap();
+            let got = f.crop_pdq(x, y, cw, ch).unwrap();
+            let d = hamming_distance(&got.hash, &exact.hash);
+            worst = worst.max(d);
+            assert!(got.quality.abs_diff(exact.quality) <= 2);
+        }
+        assert!(worst <= 12, "crop hashes {worst} bits from PDQ of the crop");
+        let f = JaroszFiltered::new(&[0.0; 100], 10, 10, (1, 1)).unwrap();
+        assert!(f.crop_pdq(6, 0, 5, 5).is_none());
+        assert!(f.crop_pdq(0, 0, 4, 10).is_none());
+        assert!(JaroszFiltered::new(&[0.0; 100], 10, 10, (11, 1)).is_none());
     }
 
     #[test]

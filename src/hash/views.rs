@@ -206,18 +206,29 @@ pub fn downscale(p: &Picture, max_side: u32) -> Picture {
     }
 }
 
-/// Renders `view` of `p`; `None` when the view adds nothing (e.g. no content block found).
-pub fn render(view: View, p: &Picture) -> Option<Picture> {
-    match view {
-        View::Primary => Some(p.clone()),
+/// The rectangle `(x, y, width, height)`, pixels, that a [`View::Crop`] cuts from a `width` x
+/// `height` picture; `None` for other views.
+pub fn crop_rect(view: &View, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
+    match *view {
         View::Crop { scale, x, y } => {
-            let (w, h) = (p.width as f32, p.height as f32);
-            Some(p.crop(
+            let (w, h) = (width as f32, height as f32);
+            Some((
                 (x * w).round() as u32,
                 (y * h).round() as u32,
                 ((scale * w).round() as u32).max(1),
                 ((scale * h).round() as u32).max(1),
             ))
+        }
+        _ => None,
+    }
+}
+
+/// Renders `view` of `p`; `None` when the view adds nothing (e.g. no content block found).
+pub fn render(view: View, p: &Picture) -> Option<Picture> {
+    match view {
+        View::Primary => Some(p.clone()),
+        View::Crop { .. } => {
+            crop_rect(&view, p.width, p.height).map(|(x, y, w, h)| p.crop(x, y, w, h))
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
         View::ContentBlock => content_block(p),
