@@ -222,25 +222,30 @@ impl Hashing<'_> {
         } else {
             None
         };
-        // Crop views of the active area: hashed together (one filter pass for all).
-        let rects: Vec<(usize, (u32, u32, u32, u32))> = self
-            .views
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| views::crop_rect(v, small.width, small.height).map(|r| (i, r)))
-            .collect();
-        let crop_rects: Vec<_> = rects.iter().map(|(_, r)| *r).collect();
-        let mut crops = rects
-            .iter()
-            .map(|(i, _)| *i)
-            .zip(self.hasher.hash_crops(&small, &crop_rects))
-            .peekable();
+        // Fixed-window views (crops of the active area; bands and windows of the whole frame):
+        // each set hashed together, one filter pass per window size.
+        let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len()];
+        for (source, whole_frame) in [(Some(&small), false), (whole.as_ref(), true)] {
+            let Some(source) = source else { continue };
+            let (index, rects): (Vec<usize>, Vec<_>) = self
+                .views
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_whole_frame() == whole_frame)
+                .filter_map(|(i, v)| {
+                    views::crop_rect(v, source.width, source.height).map(|r| (i, r))
+                })
+                .unzip();
+            for (i, h) in index
+                .into_iter()
+                .zip(self.hasher.hash_crops(source, &rects))
+            {
+                batched[i] = Some(h);
+            }
+        }
         for (i, view) in self.views.iter().enumerate() {
             let hash = match (view, &whole) {
-                (View::Crop { .. }, _) => match crops.peek() {
-                    Some((k, _)) if *k == i => crops.next().map(|(_, h)| h),
-                    _ => None,
-                },
+                _ if batched[i].is_some() => batched[i],
                 (View::Primary, _) => {
                     let plain = self.hasher.hash(&active);
                     if plain.quality < STRETCH_BELOW_QUALITY {

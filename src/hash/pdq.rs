@@ -846,21 +846,23 @@ impl JaroszFiltered {
         }
         let mut a = luma[..n].to_vec();
         let mut b = vec![0.0f32; n];
-        let mut column = vec![0.0f32; height];
-        let mut filtered = vec![0.0f32; height];
         for _ in 0..2 {
-            for (src, dst) in a.chunks_exact(width).zip(b.chunks_exact_mut(width)) {
-                box1d(src, dst, wr);
-            }
-            for j in 0..width {
-                for (i, c) in column.iter_mut().enumerate() {
-                    *c = b[i * width + j];
+            // Rows, LANES at a time (each with the reference's sequence of operations).
+            for (src, dst) in a.chunks(width * LANES).zip(b.chunks_mut(width * LANES)) {
+                if src.len() == width * LANES {
+                    let inp: [&[f32]; LANES] =
+                        std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
+                    let mut it = dst.chunks_exact_mut(width);
+                    let mut outp: [&mut [f32]; LANES] =
+                        std::array::from_fn(|_| it.next().unwrap_or_default());
+                    box_lines(inp, &mut outp, wr);
+                } else {
+                    for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
+                        box_lines([sr], &mut [dr], wr);
+                    }
                 }
-                box1d(&column, &mut filtered, wc);
-                for (i, v) in filtered.iter().enumerate() {
-                    a[i * width + j] = *v;
-                }
             }
+            box_columns_all(&b, &mut a, width, height, wc);
         }
         Some(JaroszFiltered {
             width,
@@ -905,39 +907,54 @@ impl JaroszFiltered {
     }
 }
 
-/// Meta's `box1DFloat` over one contiguous line (`inv` and `outv` of equal length): a running
-/// box of `window` samples, shrinking at both ends, in the reference's order of operations.
-fn box1d(inv: &[f32], outv: &mut [f32], window: usize) {
-    let len = inv.len();
-    let half = (window + 2) / 2;
-    let (p1, p2, p3, p4) = (half - 1, window - half + 1, len - window, half - 1);
-    let (mut li, mut ri, mut oi) = (0, 0, 0);
-    let mut sum = 0.0f32;
+/// Meta's `box1DFloat` down every column of `inp` (`width` x `height`, row-major) into `out`,
+/// all columns at once, a whole row per step: each column's running sum sees exactly the
+/// reference's sequence of additions, subtractions and divisions, and the row-wide steps
+/// vectorise.
+fn box_columns_all(inp: &[f32], out: &mut [f32], width: usize, height: usize, window: usize) {
+    let (p1, p2, p3, p4) = box_phases(height, window);
+    let row = |i: usize| &inp[i * width..(i + 1) * width];
+    let mut sum = vec![0.0f32; width];
     let mut cur = 0usize;
+    let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
     for _ in 0..p1 {
-        sum += inv[ri];
+        for (s, &x) in sum.iter_mut().zip(row(ri)) {
+            *s += x;
+        }
         cur += 1;
         ri += 1;
     }
     for _ in 0..p2 {
-        sum += inv[ri];
         cur += 1;
-        outv[oi] = sum / cur as f32;
+        let w = cur as f32;
+        let dst = &mut out[oi * width..(oi + 1) * width];
+        for ((s, &x), o) in sum.iter_mut().zip(row(ri)).zip(dst) {
+            *s += x;
+            *o = *s / w;
+        }
         ri += 1;
         oi += 1;
     }
+    let w = cur as f32;
     for _ in 0..p3 {
-        sum += inv[ri];
-        sum -= inv[li];
-        outv[oi] = sum / cur as f32;
+        let dst = &mut out[oi * width..(oi + 1) * width];
+        for (((s, &x), &y), o) in sum.iter_mut().zip(row(ri)).zip(row(li)).zip(dst) {
+            *s += x;
+            *s -= y;
+            *o = *s / w;
+        }
         li += 1;
         ri += 1;
         oi += 1;
     }
     for _ in 0..p4 {
-        sum -= inv[li];
         cur -= 1;
-        outv[oi] = sum / cur as f32;
+        let w = cur as f32;
+        let dst = &mut out[oi * width..(oi + 1) * width];
+        for ((s, &y), o) in sum.iter_mut().zip(row(li)).zip(dst) {
+            *s -= y;
+            *o = *s / w;
+        }
         li += 1;
         oi += 1;
     }
@@ -950,6 +967,32 @@ fn box1d(inv: &[f32], outv: &mut [f32], window: usize) {
 /// neighbour pairs of `|trunc((u - v) * 100 / 255)|`, divided by 90 (integer
 /// division), clamped to 100.
 fn quality_metric(b: &Mat64) -> u8 {
+    // Fast path: `|trunc(d)|` summed in f64 is exactly the integer sum whenever every term
+    // converts to i32 without saturation (then each is an integer below 2^31 and the sum of
+    // 8064 of them is exact in f64) and none is NaN; both hold when the sum is finite and
+    // below 2^31. It vectorises, unlike the saturating float-to-int casts.
+    #[inline(always)]
+    fn term_f(u: f32, v: f32) -> f64 {
+        f64::from((((u - v) * 100.0) / 255.0).trunc().abs())
+    }
+    let mut fast = 0.0f64;
+    for (upper, lower) in b.iter().zip(b.iter().skip(1)) {
+        fast += upper
+            .iter()
+            .zip(lower.iter())
+            .map(|(&u, &v)| term_f(u, v))
+            .sum::<f64>();
+    }
+    for row in b.iter() {
+        fast += row
+            .iter()
+            .zip(row.iter().skip(1))
+            .map(|(&u, &v)| term_f(u, v))
+            .sum::<f64>();
+    }
+    if fast.is_finite() && fast < 2_147_483_648.0 {
+        return ((fast as i64) / 90).clamp(0, 100) as u8;
+    }
     // Integer terms: their sum does not depend on the order (written as
     // zipped rows so that it vectorises).
     #[inline(always)]

@@ -206,19 +206,28 @@ pub fn downscale(p: &Picture, max_side: u32) -> Picture {
     }
 }
 
-/// The rectangle `(x, y, width, height)`, pixels, that a [`View::Crop`] cuts from a `width` x
-/// `height` picture; `None` for other views.
+/// The rectangle `(x, y, width, height)`, pixels, that a fixed-window view ([`View::Crop`],
+/// [`View::Band`], [`View::Window`]) cuts from a `width` x `height` picture (clamped by
+/// [`Picture::crop`]); `None` for views whose pixels are not a fixed window.
 pub fn crop_rect(view: &View, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
+    let (pw, ph) = (width as f32, height as f32);
+    let rect = |x: f32, y: f32, w: f32, h: f32| {
+        (
+            (x * pw).round() as u32,
+            (y * ph).round() as u32,
+            ((w * pw).round() as u32).max(1),
+            ((h * ph).round() as u32).max(1),
+        )
+    };
     match *view {
-        View::Crop { scale, x, y } => {
-            let (w, h) = (width as f32, height as f32);
-            Some((
-                (x * w).round() as u32,
-                (y * h).round() as u32,
-                ((scale * w).round() as u32).max(1),
-                ((scale * h).round() as u32).max(1),
-            ))
-        }
+        View::Crop { scale, x, y } => Some(rect(x, y, scale, scale)),
+        View::Band { w, h } => Some((
+            ((1.0 - w) / 2.0 * pw).round() as u32,
+            ((1.0 - h) / 2.0 * ph).round() as u32,
+            ((w * pw).round() as u32).max(1),
+            ((h * ph).round() as u32).max(1),
+        )),
+        View::Window(area) => Some(rect(area.x, area.y, area.w, area.h)),
         _ => None,
     }
 }
@@ -227,20 +236,13 @@ pub fn crop_rect(view: &View, width: u32, height: u32) -> Option<(u32, u32, u32,
 pub fn render(view: View, p: &Picture) -> Option<Picture> {
     match view {
         View::Primary => Some(p.clone()),
-        View::Crop { .. } => {
+        View::Crop { .. } | View::Band { .. } | View::Window(_) => {
             crop_rect(&view, p.width, p.height).map(|(x, y, w, h)| p.crop(x, y, w, h))
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
         View::ContentBlock => content_block(p),
-        View::Band { w, h } => Some(p.crop(
-            ((1.0 - w) / 2.0 * p.width as f32).round() as u32,
-            ((1.0 - h) / 2.0 * p.height as f32).round() as u32,
-            ((w * p.width as f32).round() as u32).max(1),
-            ((h * p.height as f32).round() as u32).max(1),
-        )),
         View::FrameBars => super::borders::detect(&[p], super::borders::BorderMode::UniformBars)
             .map(|area| area.apply(p)),
-        View::Window(area) => Some(area.apply(p)),
     }
 }
 
