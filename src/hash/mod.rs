@@ -267,14 +267,24 @@ impl FrameHasher for PdqHasher {
                 (x, y, (w as usize).min(pw - x), (h as usize).min(ph - y))
             })
             .collect();
+        // One filter pass per window size shared by two or more crops; a crop alone with its
+        // window size is hashed directly (exact PDQ of the crop, and cheaper than filtering
+        // the whole picture).
+        let windows: Vec<(usize, usize)> = rects
+            .iter()
+            .map(|&(_, _, w, h)| pdq::jarosz_windows(w, h))
+            .collect();
         let mut filtered: Vec<pdq::JaroszFiltered> = Vec::new();
         rects
             .iter()
-            .map(|&(x, y, w, h)| {
-                let windows = pdq::jarosz_windows(w, h);
-                let f = match filtered.iter().position(|f| f.windows() == windows) {
+            .zip(&windows)
+            .map(|(&(x, y, w, h), win)| {
+                if windows.iter().filter(|v| *v == win).count() < 2 {
+                    return self.hash(&picture.crop(x as u32, y as u32, w as u32, h as u32));
+                }
+                let f = match filtered.iter().position(|f| f.windows() == *win) {
                     Some(i) => Some(&filtered[i]),
-                    None => pdq::JaroszFiltered::new(&picture.luma, pw, ph, windows).map(|f| {
+                    None => pdq::JaroszFiltered::new(&picture.luma, pw, ph, *win).map(|f| {
                         filtered.push(f);
                         &filtered[filtered.len() - 1]
                     }),
