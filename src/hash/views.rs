@@ -6,8 +6,10 @@
 //! each reference frame, crops on a 3x3 grid of offsets at a few scales and small rotations,
 //! and searches each query frame as is, as its centre crops, and as its main content block
 //! (a photo inside a phone screenshot). A cropped upload then lies close to one of the
-//! reference's crops. View 0 is always the standard PDQ of the whole (border-free) picture;
-//! only view 0 is exported.
+//! reference's crops. View 0 is always the standard PDQ of the whole (border-free) picture.
+//! Crops that share a filter size are hashed from one filter pass over the picture
+//! ([`super::FrameHasher::hash_crops`]): within a few bits of PDQ of each crop, and many
+//! times faster.
 
 use super::Picture;
 

@@ -10,7 +10,7 @@
 //! match more weakly or not at all.
 //!
 //! With `all_views`, the export also writes swordnet's extra views of each frame (crops and
-//! small rotations, [`crate::hash::views`]), each a PDQ hash of that crop, with their view id
+//! small rotations, [`crate::hash::views`]), each a PDQ-style hash of that crop, with their view id
 //! in a 12th column [`VIEW_COLUMN`]: 50–200 times more lines, and an import of them matches
 //! exactly like the original catalogue. Other tools see them as more hashes of the work.
 //!
