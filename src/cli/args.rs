@@ -272,6 +272,10 @@ pub struct BenchScanArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure videos and images apart (by their first bytes; GIFs count as video): one report
+    /// per kind, videos first (with --json one JSON object per line, same keys).
+    #[arg(long)]
+    pub by_media: bool,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }
@@ -292,6 +296,10 @@ pub struct BenchIndexArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure videos and images apart (by their first bytes; GIFs count as video): one report
+    /// per kind, videos first (with --json one JSON object per line, same keys).
+    #[arg(long)]
+    pub by_media: bool,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }

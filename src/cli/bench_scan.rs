@@ -18,6 +18,54 @@ fn inputs(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
+/// The files split into videos (GIFs included) and still images, by their first bytes;
+/// unrecognised files go with the videos (they fail the same way in both passes).
+fn by_media(files: Vec<std::path::PathBuf>) -> Vec<(&'static str, Vec<std::path::PathBuf>)> {
+    use std::io::Read;
+    use swordnet::media::sniff::{sniff, Sniffed};
+    let (mut videos, mut images) = (Vec::new(), Vec::new());
+    for f in files {
+        let mut head = Vec::new();
+        let _ = std::fs::File::open(&f).and_then(|h| h.take(64).read_to_end(&mut head));
+        let ext = f
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match sniff(&head, ext.as_deref()) {
+            Sniffed::Image(image::ImageFormat::Gif) => videos.push(f),
+            Sniffed::Image(_) => images.push(f),
+            _ => videos.push(f),
+        }
+    }
+    [("videos", videos), ("images", images)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+/// Runs `measure` over `files` (or over each media kind apart with `split`) and prints each
+/// report.
+fn run_split(
+    files: Vec<std::path::PathBuf>,
+    split: bool,
+    json: bool,
+    mut measure: impl FnMut(&[std::path::PathBuf]) -> Result<ThroughputReport>,
+) -> Result<()> {
+    let groups = if split {
+        by_media(files)
+    } else {
+        vec![("", files)]
+    };
+    for (kind, group) in groups {
+        if !kind.is_empty() && !json {
+            println!("== {kind}");
+        }
+        let report = measure(&group)?;
+        print(&report, json)?;
+    }
+    Ok(())
+}
+
 /// Runs `measure` with one progress bar per pass and round (hidden when stderr is not a
 /// terminal).
 fn with_bars(
@@ -114,8 +162,9 @@ pub fn scan(args: BenchScanArgs) -> Result<u8> {
         jobs: config::jobs(&args.decode),
         rounds: args.rounds.max(1),
     };
-    let report = with_bars(|p| bench::scan(&engine, &files, &bench_config, p))?;
-    print(&report, args.json)?;
+    run_split(files, args.by_media, args.json, |files| {
+        with_bars(|p| bench::scan(&engine, files, &bench_config, p))
+    })?;
     Ok(0)
 }
 
@@ -127,16 +176,17 @@ pub fn index(args: BenchIndexArgs) -> Result<u8> {
         jobs: config::jobs(&args.decode),
         rounds: args.rounds.max(1),
     };
-    let report = with_bars(|p| {
-        bench::index(
-            &files,
-            &decode,
-            args.algorithm,
-            policy.min_quality,
-            &bench_config,
-            p,
-        )
+    run_split(files, args.by_media, args.json, |files| {
+        with_bars(|p| {
+            bench::index(
+                files,
+                &decode,
+                args.algorithm,
+                policy.min_quality,
+                &bench_config,
+                p,
+            )
+        })
     })?;
-    print(&report, args.json)?;
     Ok(0)
 }
