@@ -1,5 +1,7 @@
 //! Recognises a file's format from its first bytes (magic numbers), never from its name alone.
 
+use std::io::{Read, Seek, SeekFrom};
+
 /// What the first bytes say a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
@@ -133,26 +135,37 @@ pub fn heif_brand(head: &[u8]) -> Option<&'static str> {
 /// (EBML elements). `Some(what)` says what is cut; `None` when everything fits, or for a
 /// structure this check does not understand (left to the decoder).
 pub fn container_cut_short(path: &std::path::Path) -> Option<String> {
-    use std::io::Read;
+    cut_short_in(&mut std::fs::File::open(path).ok()?)
+}
+
+/// As [`container_cut_short`], over the bytes of a whole file held in memory.
+pub fn container_cut_short_bytes(bytes: &[u8]) -> Option<String> {
+    cut_short_in(&mut std::io::Cursor::new(bytes))
+}
+
+fn cut_short_in<R: Read + Seek>(file: &mut R) -> Option<String> {
     let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).ok()?;
     file.read_exact(&mut head).ok()?;
     if head[..4] == [0x1a, 0x45, 0xdf, 0xa3] {
-        return matroska_cut_short(&mut file);
+        return matroska_cut_short(file);
     }
     if &head[..4] == b"RIFF" {
-        return riff_cut_short(&mut file);
+        return riff_cut_short(file);
     }
     match sniff(&head, None) {
-        Sniffed::Mp4 => iso_bmff_cut_short(&mut file),
+        Sniffed::Mp4 => iso_bmff_cut_short(file),
         _ => None,
     }
 }
 
+/// The length of a seekable input in bytes.
+fn stream_len<R: Seek>(file: &mut R) -> Option<u64> {
+    file.seek(SeekFrom::End(0)).ok()
+}
+
 /// RIFF files (AVI, with its OpenDML `AVIX` extensions): the top-level chunks must fit.
-fn riff_cut_short(file: &mut std::fs::File) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = file.metadata().ok()?.len();
+fn riff_cut_short<R: Read + Seek>(file: &mut R) -> Option<String> {
+    let len = stream_len(file)?;
     let mut offset = 0u64;
     for _ in 0..10_000 {
         if offset >= len {
@@ -185,8 +198,7 @@ fn riff_cut_short(file: &mut std::fs::File) -> Option<String> {
 
 /// Reads an EBML variable-length integer: an element ID (`is_id`, marker bit kept) or a
 /// size. `Err` at the end of the file, `Ok(None)` for the "unknown size" value.
-fn ebml_vint(file: &mut std::fs::File, is_id: bool) -> std::result::Result<Option<u64>, ()> {
-    use std::io::Read;
+fn ebml_vint<R: Read>(file: &mut R, is_id: bool) -> std::result::Result<Option<u64>, ()> {
     let mut first = [0u8; 1];
     file.read_exact(&mut first).map_err(|_| ())?;
     if first[0] == 0 {
@@ -210,9 +222,8 @@ fn ebml_vint(file: &mut std::fs::File, is_id: bool) -> std::result::Result<Optio
     Ok(Some(value))
 }
 
-fn matroska_cut_short(file: &mut std::fs::File) -> Option<String> {
-    use std::io::{Seek, SeekFrom};
-    let len = file.metadata().ok()?.len();
+fn matroska_cut_short<R: Read + Seek>(file: &mut R) -> Option<String> {
+    let len = stream_len(file)?;
     let cut = |what: &str| Some(format!("the file ends at byte {len} inside {what}"));
     file.seek(SeekFrom::Start(0)).ok()?;
     // The EBML header element, then the Segment.
@@ -267,9 +278,8 @@ fn matroska_cut_short(file: &mut std::fs::File) -> Option<String> {
     None
 }
 
-fn iso_bmff_cut_short(file: &mut std::fs::File) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = file.metadata().ok()?.len();
+fn iso_bmff_cut_short<R: Read + Seek>(file: &mut R) -> Option<String> {
+    let len = stream_len(file)?;
     let mut offset = 0u64;
     // A real file has a handful of top-level boxes; stop after many (not our concern then).
     for _ in 0..10_000 {

@@ -1,7 +1,6 @@
 //! MP4 box structure: the top-level file scan that loads the index boxes (`moov`, `moof`),
 //! the bounds-checked walk of the in-memory box tree, and `re_mp4` leaf-box parsing.
 
-use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -24,8 +23,10 @@ pub(super) struct Index {
     pub(super) moofs: Vec<(u64, Vec<u8>)>,
 }
 
-pub(super) fn read_index(file: &mut File) -> Result<Index, BuiltinError> {
-    let file_len = file.metadata()?.len();
+/// Scans the top-level boxes of a file (or an in-memory copy of one: any seekable reader)
+/// and loads its index boxes.
+pub(super) fn read_index<R: Read + Seek>(file: &mut R) -> Result<Index, BuiltinError> {
+    let file_len = file.seek(SeekFrom::End(0))?;
     if file_len == 0 {
         return Err(corrupt("empty file (0 bytes)"));
     }
@@ -123,7 +124,11 @@ pub(super) fn read_index(file: &mut File) -> Result<Index, BuiltinError> {
     }
 }
 
-fn read_box_bytes(file: &mut File, pos: u64, size: u64) -> Result<Vec<u8>, BuiltinError> {
+fn read_box_bytes<R: Read + Seek>(
+    file: &mut R,
+    pos: u64,
+    size: u64,
+) -> Result<Vec<u8>, BuiltinError> {
     let len = usize::try_from(size).map_err(|_| corrupt("box too large for memory"))?;
     let mut buf = vec![0u8; len];
     file.seek(SeekFrom::Start(pos))?;

@@ -156,9 +156,21 @@ pub struct LumaFrame {
 /// [`BuiltinError::Io`] when reading fails.
 pub fn probe_mp4(path: &Path) -> Result<Mp4VideoInfo, BuiltinError> {
     let mut file = File::open(path)?;
-    let index = read_index(&mut file)?;
-    let Some(track) = select_video_track(&index)? else {
-        let movie_ms = movie_duration_ms(&index);
+    probe_index(&read_index(&mut file)?)
+}
+
+/// As [`probe_mp4`], over the bytes of a whole MP4 file held in memory (the same container
+/// walk, sample-table checks and errors; used by the fuzz targets and regression tests).
+///
+/// # Errors
+/// As [`probe_mp4`].
+pub fn probe_mp4_bytes(bytes: &[u8]) -> Result<Mp4VideoInfo, BuiltinError> {
+    probe_index(&read_index(&mut std::io::Cursor::new(bytes))?)
+}
+
+fn probe_index(index: &boxes::Index) -> Result<Mp4VideoInfo, BuiltinError> {
+    let Some(track) = select_video_track(index)? else {
+        let movie_ms = movie_duration_ms(index);
         return Ok(Mp4VideoInfo {
             width: 0,
             height: 0,

@@ -6,7 +6,9 @@ use re_mp4::{
     Co64Box, CttsBox, StcoBox, StscBox, StszBox, SttsBox, TfdtBox, TfhdBox, TrexBox, TrunBox,
 };
 
-use super::boxes::{child_boxes, find_child, need_child, parse_box, root_box, BoxRef, Index};
+use super::boxes::{
+    be_u32, child_boxes, find_child, need_child, parse_box, root_box, BoxRef, Index,
+};
 use super::util::corrupt;
 use super::BuiltinError;
 
@@ -57,6 +59,22 @@ fn push_sample(
         size: size as u32,
         pts,
     });
+    Ok(())
+}
+
+/// Counts a listed sample's bytes (at least 1 each) into `listed` and refuses a sample table
+/// that lists more bytes than the file holds. The samples of a real file are disjoint ranges
+/// of it, but a sample table may point many chunks (or fragment runs) at the same bytes: a
+/// 12 KB file could list 20 million samples, hundreds of MB of index and as many decoder
+/// calls, each sample within the file. This bounds the samples, and the work and memory they
+/// cost, by the file's size.
+fn claim_bytes(listed: &mut u64, size: u64, file_len: u64) -> Result<(), BuiltinError> {
+    *listed = listed.saturating_add(size.max(1));
+    if *listed > file_len {
+        return Err(corrupt(format!(
+            "the video samples listed so far claim more bytes than the {file_len}-byte file holds (overlapping sample ranges)"
+        )));
+    }
     Ok(())
 }
 
@@ -119,6 +137,7 @@ pub(super) fn build_samples_from_stbl(
 
     let mut dts: i64 = 0;
     let mut n = 0usize;
+    let mut listed = 0u64;
     let mut stsc_run = 0usize;
     for (ci, &chunk_off) in chunk_offsets.iter().enumerate() {
         if n >= count {
@@ -173,6 +192,7 @@ pub(super) fn build_samples_from_stbl(
                 dts.saturating_add(cto),
                 delta,
             )?;
+            claim_bytes(&mut listed, size, file_len)?;
             off = off
                 .checked_add(size)
                 .ok_or_else(|| corrupt("sample offsets overflow"))?;
@@ -209,6 +229,7 @@ pub(super) fn build_samples_from_moofs(
         (t.default_sample_duration, t.default_sample_size)
     });
     let mut next_dts: Option<i64> = None;
+    let mut listed = 0u64;
     for (moof_pos, buf) in &index.moofs {
         let moof = root_box(buf)?;
         let mut prev_traf_end: u64 = *moof_pos;
@@ -240,6 +261,7 @@ pub(super) fn build_samples_from_moofs(
                 .into_iter()
                 .filter(|b| &b.typ == b"trun")
             {
+                check_trun_count(buf, trun_ref, def_size, index.file_len)?;
                 let trun: TrunBox = parse_box(buf, trun_ref)?;
                 if let Some(off) = trun.data_offset {
                     data_pos = base
@@ -265,6 +287,7 @@ pub(super) fn build_samples_from_moofs(
                         dts.saturating_add(cto),
                         dur,
                     )?;
+                    claim_bytes(&mut listed, size, index.file_len)?;
                     data_pos = data_pos
                         .checked_add(size)
                         .ok_or_else(|| corrupt("fragment offsets overflow"))?;
@@ -276,4 +299,70 @@ pub(super) fn build_samples_from_moofs(
         }
     }
     Ok(())
+}
+
+/// Refuses, from its header and before it is parsed, a `trun` (fragment run) box whose samples
+/// cannot fit in the file. Without per-sample sizes every sample has the default size, and
+/// without any per-sample field a sample costs no byte of the box: a 20-byte `trun` may claim
+/// 4,294,967,295 samples, which `re_mp4` would loop over and this module would then list (up
+/// to [`MAX_SAMPLES`], hundreds of MB) before finding them past the end of the file. Each
+/// sample is counted as at least 1 byte, so a run of empty samples is bounded too. Runs with
+/// per-sample sizes are bounded by their box size (checked by the parser).
+fn check_trun_count(
+    buf: &[u8],
+    trun: BoxRef,
+    default_size: u32,
+    file_len: u64,
+) -> Result<(), BuiltinError> {
+    let body = &buf[trun.body..trun.end];
+    let (Some(version_flags), Some(count)) = (be_u32(body, 0), be_u32(body, 4)) else {
+        return Ok(()); // too short to hold a count: the parser says what is wrong
+    };
+    if version_flags & TrunBox::FLAG_SAMPLE_SIZE != 0 {
+        return Ok(());
+    }
+    let bytes = u64::from(count) * u64::from(default_size.max(1));
+    if bytes > file_len {
+        return Err(corrupt(format!(
+            "a fragment run claims {count} video samples of {default_size} bytes, more than the {file_len}-byte file holds: file cut short or corrupt"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_samples_cannot_claim_more_than_the_file() {
+        let mut listed = 0;
+        assert!(claim_bytes(&mut listed, 0, 3).is_ok()); // an empty sample counts as 1 byte
+        assert!(claim_bytes(&mut listed, 2, 3).is_ok());
+        assert!(claim_bytes(&mut listed, 0, 3).is_err());
+    }
+
+    #[test]
+    fn fragment_run_counts_are_checked_from_the_header() {
+        let trun = |flags: u32, count: u32| {
+            let mut b = vec![0, 0, 0, 16];
+            b.extend_from_slice(b"trun");
+            b.extend_from_slice(&flags.to_be_bytes());
+            b.extend_from_slice(&count.to_be_bytes());
+            b
+        };
+        let at = BoxRef {
+            typ: *b"trun",
+            start: 0,
+            body: 8,
+            end: 16,
+        };
+        let mb = 1 << 20;
+        assert!(check_trun_count(&trun(0, u32::MAX), at, 0, mb).is_err());
+        assert!(check_trun_count(&trun(0, 1000), at, 1000, mb).is_ok());
+        assert!(check_trun_count(&trun(0, 2000), at, 1000, mb).is_err());
+        // With per-sample sizes the count is bounded by the box size (the parser checks it).
+        let sized = TrunBox::FLAG_SAMPLE_SIZE;
+        assert!(check_trun_count(&trun(sized, u32::MAX), at, 0, mb).is_ok());
+    }
 }
