@@ -29,6 +29,10 @@
 //! (lockstep lanes, exact integer sums, shared medians) are checked bit for
 //! bit against a literal port of the reference in the unit tests below.
 
+mod crops;
+
+pub use crops::{jarosz_windows, JaroszFiltered};
+
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
@@ -795,172 +799,6 @@ fn box_columns(
 }
 
 // ---------------------------------------------------------------------------
-// Many crops of one picture from one filter pass.
-
-/// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
-pub fn jarosz_windows(width: usize, height: usize) -> (usize, usize) {
-    (
-        jarosz_window_size(width, DOWNSAMPLE_DIM),
-        jarosz_window_size(height, DOWNSAMPLE_DIM),
-    )
-}
-
-/// A picture through the Jarosz tent filter once (two passes of row box then column box, with
-/// Meta's `box1DFloat`), from which the PDQ-style hash of any crop whose own Jarosz windows
-/// equal these is decimated in microseconds ([`JaroszFiltered::crop_pdq`]).
-///
-/// For the whole picture the result is bit for bit [`pdq_from_luma`]. For a crop it differs
-/// from PDQ of the cropped picture only in the filter's support at the crop's edges (PDQ
-/// shrinks its windows at the picture's border, here they see the pixels beyond the crop):
-/// a few bits (tested below). swordnet uses it for the dozens of crop views of each reference
-/// frame ([`crate::hash::views`]); the standard hash (view 0) is always exact PDQ.
-#[derive(Debug, Clone)]
-pub struct JaroszFiltered {
-    width: usize,
-    height: usize,
-    windows: (usize, usize),
-    data: Vec<f32>,
-}
-
-impl JaroszFiltered {
-    /// Filters `luma` (`width` x `height`, row-major) with windows `(along rows, along
-    /// columns)`, pixels. Returns `None` for a picture smaller than [`MIN_HASHABLE_DIM`], a
-    /// window of 0 or wider than the picture, or `luma` shorter than the picture.
-    pub fn new(
-        luma: &[f32],
-        width: usize,
-        height: usize,
-        windows: (usize, usize),
-    ) -> Option<JaroszFiltered> {
-        let n = width.checked_mul(height)?;
-        let (wr, wc) = windows;
-        if width < MIN_HASHABLE_DIM
-            || height < MIN_HASHABLE_DIM
-            || luma.len() < n
-            || wr == 0
-            || wc == 0
-            || wr > width
-            || wc > height
-        {
-            return None;
-        }
-        let mut a = luma[..n].to_vec();
-        let mut b = vec![0.0f32; n];
-        for _ in 0..2 {
-            // Rows, LANES at a time (each with the reference's sequence of operations).
-            for (src, dst) in a.chunks(width * LANES).zip(b.chunks_mut(width * LANES)) {
-                if src.len() == width * LANES {
-                    let inp: [&[f32]; LANES] =
-                        std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
-                    let mut it = dst.chunks_exact_mut(width);
-                    let mut outp: [&mut [f32]; LANES] =
-                        std::array::from_fn(|_| it.next().unwrap_or_default());
-                    box_lines(inp, &mut outp, wr);
-                } else {
-                    for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
-                        box_lines([sr], &mut [dr], wr);
-                    }
-                }
-            }
-            box_columns_all(&b, &mut a, width, height, wc);
-        }
-        Some(JaroszFiltered {
-            width,
-            height,
-            windows,
-            data: a,
-        })
-    }
-
-    /// The windows the picture was filtered with.
-    pub fn windows(&self) -> (usize, usize) {
-        self.windows
-    }
-
-    /// The PDQ hash, quality and dihedral hashes of the crop at `(x, y)` of `w` x `h` pixels,
-    /// decimated from the filtered picture at the crop's own 64x64 sample points. `None` when
-    /// the crop is smaller than [`MIN_HASHABLE_DIM`] or leaves the picture.
-    pub fn crop_pdq(&self, x: usize, y: usize, w: usize, h: usize) -> Option<PdqOutput> {
-        if w < MIN_HASHABLE_DIM
-            || h < MIN_HASHABLE_DIM
-            || x.checked_add(w)? > self.width
-            || y.checked_add(h)? > self.height
-        {
-            return None;
-        }
-        let mut cols = [0usize; DOWNSAMPLE_DIM];
-        for (k, c) in cols.iter_mut().enumerate() {
-            *c = x + decimate_index(k, w, DOWNSAMPLE_DIM);
-        }
-        let mut blurred: Mat64 = [[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM];
-        for (i, row) in blurred.iter_mut().enumerate() {
-            let src = &self.data[(y + decimate_index(i, h, DOWNSAMPLE_DIM)) * self.width..];
-            for (v, &c) in row.iter_mut().zip(&cols) {
-                *v = src[c];
-            }
-        }
-        let mut out = PdqOutput::default();
-        dihedral_hashes(&dct64_to_16(&blurred), &mut out.dihedral);
-        out.quality = quality_metric(&blurred);
-        out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
-        Some(out)
-    }
-}
-
-/// Meta's `box1DFloat` down every column of `inp` (`width` x `height`, row-major) into `out`,
-/// all columns at once, a whole row per step: each column's running sum sees exactly the
-/// reference's sequence of additions, subtractions and divisions, and the row-wide steps
-/// vectorise.
-fn box_columns_all(inp: &[f32], out: &mut [f32], width: usize, height: usize, window: usize) {
-    let (p1, p2, p3, p4) = box_phases(height, window);
-    let row = |i: usize| &inp[i * width..(i + 1) * width];
-    let mut sum = vec![0.0f32; width];
-    let mut cur = 0usize;
-    let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
-    for _ in 0..p1 {
-        for (s, &x) in sum.iter_mut().zip(row(ri)) {
-            *s += x;
-        }
-        cur += 1;
-        ri += 1;
-    }
-    for _ in 0..p2 {
-        cur += 1;
-        let w = cur as f32;
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for ((s, &x), o) in sum.iter_mut().zip(row(ri)).zip(dst) {
-            *s += x;
-            *o = *s / w;
-        }
-        ri += 1;
-        oi += 1;
-    }
-    let w = cur as f32;
-    for _ in 0..p3 {
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for (((s, &x), &y), o) in sum.iter_mut().zip(row(ri)).zip(row(li)).zip(dst) {
-            *s += x;
-            *s -= y;
-            *o = *s / w;
-        }
-        li += 1;
-        ri += 1;
-        oi += 1;
-    }
-    for _ in 0..p4 {
-        cur -= 1;
-        let w = cur as f32;
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for ((s, &y), o) in sum.iter_mut().zip(row(li)).zip(dst) {
-            *s -= y;
-            *o = *s / w;
-        }
-        li += 1;
-        oi += 1;
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Quality, DCT and bits (pdqhashing.cpp).
 
 /// Meta's `pdqImageDomainQualityMetric`: sum over vertical and horizontal
@@ -971,51 +809,42 @@ fn quality_metric(b: &Mat64) -> u8 {
     // converts to i32 without saturation (then each is an integer below 2^31 and the sum of
     // 8064 of them is exact in f64) and none is NaN; both hold when the sum is finite and
     // below 2^31. It vectorises, unlike the saturating float-to-int casts.
-    #[inline(always)]
-    fn term_f(u: f32, v: f32) -> f64 {
+    let fast = gradient_sum(b, |u, v| {
         f64::from((((u - v) * 100.0) / 255.0).trunc().abs())
-    }
-    let mut fast = 0.0f64;
+    });
+    let sum = if fast.is_finite() && fast < 2_147_483_648.0 {
+        fast as i64
+    } else {
+        gradient_sum(b, |u, v| {
+            i64::from((((u - v) * 100.0) / 255.0) as i32).abs()
+        })
+    };
+    (sum / 90).clamp(0, 100) as u8
+}
+
+/// Sum of `term(u, v)` over vertical then horizontal neighbour pairs (written as zipped rows so
+/// that it vectorises; the terms are integers, so the order does not change the sum).
+#[inline(always)]
+fn gradient_sum<T: std::iter::Sum<T> + std::ops::AddAssign + Default>(
+    b: &Mat64,
+    term: impl Fn(f32, f32) -> T + Copy,
+) -> T {
+    let mut total = T::default();
     for (upper, lower) in b.iter().zip(b.iter().skip(1)) {
-        fast += upper
-            .iter()
-            .zip(lower.iter())
-            .map(|(&u, &v)| term_f(u, v))
-            .sum::<f64>();
-    }
-    for row in b.iter() {
-        fast += row
-            .iter()
-            .zip(row.iter().skip(1))
-            .map(|(&u, &v)| term_f(u, v))
-            .sum::<f64>();
-    }
-    if fast.is_finite() && fast < 2_147_483_648.0 {
-        return ((fast as i64) / 90).clamp(0, 100) as u8;
-    }
-    // Integer terms: their sum does not depend on the order (written as
-    // zipped rows so that it vectorises).
-    #[inline(always)]
-    fn term(u: f32, v: f32) -> i64 {
-        let d = ((u - v) * 100.0) / 255.0;
-        i64::from(d as i32).abs()
-    }
-    let mut gradient_sum: i64 = 0;
-    for (upper, lower) in b.iter().zip(b.iter().skip(1)) {
-        gradient_sum += upper
+        total += upper
             .iter()
             .zip(lower.iter())
             .map(|(&u, &v)| term(u, v))
-            .sum::<i64>();
+            .sum::<T>();
     }
     for row in b.iter() {
-        gradient_sum += row
+        total += row
             .iter()
             .zip(row.iter().skip(1))
             .map(|(&u, &v)| term(u, v))
-            .sum::<i64>();
+            .sum::<T>();
     }
-    (gradient_sum / 90).clamp(0, 100) as u8
+    total
 }
 
 /// The 16x64 DCT matrix `D[i][j] = sqrt(2/64) * cos(pi/128 * (i+1) * (2j+1))`
