@@ -266,6 +266,15 @@ pub struct BenchScanArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
+    #[command(flatten)]
+    pub pass: BenchPassArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// How `bench scan` and `bench index` run and report.
+#[derive(Args, Debug)]
+pub struct BenchPassArgs {
     /// Rounds of both passes (alternating order); the fastest time of each is reported.
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
@@ -276,8 +285,6 @@ pub struct BenchScanArgs {
     /// per kind, videos first (with --json one JSON object per line, same keys).
     #[arg(long)]
     pub by_media: bool,
-    #[command(flatten)]
-    pub decode: DecodeArgs,
 }
 
 #[derive(Args, Debug)]
@@ -290,16 +297,8 @@ pub struct BenchIndexArgs {
     /// Hash algorithm.
     #[arg(long, value_enum, default_value_t = Algorithm::Pdq)]
     pub algorithm: Algorithm,
-    /// Rounds of both passes (alternating order); the fastest time of each is reported.
-    #[arg(long, default_value_t = 1)]
-    pub rounds: usize,
-    /// Print the figures as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Measure videos and images apart (by their first bytes; GIFs count as video): one report
-    /// per kind, videos first (with --json one JSON object per line, same keys).
-    #[arg(long)]
-    pub by_media: bool,
+    #[command(flatten)]
+    pub pass: BenchPassArgs,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }

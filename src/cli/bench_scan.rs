@@ -160,9 +160,9 @@ pub fn scan(args: BenchScanArgs) -> Result<u8> {
     let files = inputs(&args.paths)?;
     let bench_config = BenchConfig {
         jobs: config::jobs(&args.decode),
-        rounds: args.rounds.max(1),
+        rounds: args.pass.rounds.max(1),
     };
-    run_split(files, args.by_media, args.json, |files| {
+    run_split(files, args.pass.by_media, args.pass.json, |files| {
         with_bars(|p| bench::scan(&engine, files, &bench_config, p))
     })?;
     Ok(0)
@@ -174,9 +174,9 @@ pub fn index(args: BenchIndexArgs) -> Result<u8> {
     let files = inputs(&args.paths)?;
     let bench_config = BenchConfig {
         jobs: config::jobs(&args.decode),
-        rounds: args.rounds.max(1),
+        rounds: args.pass.rounds.max(1),
     };
-    run_split(files, args.by_media, args.json, |files| {
+    run_split(files, args.pass.by_media, args.pass.json, |files| {
         with_bars(|p| {
             bench::index(
                 files,
