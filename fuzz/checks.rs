@@ -91,6 +91,7 @@ pub fn image_decode(data: &[u8]) -> Option<swordnet::Result<ImageInfo>> {
         format,
         &limits,
         SamplePlan::QUERY_DEFAULT,
+        512,
         &mut |frame| {
             let p = &frame.picture;
             let pixels = u64::from(p.width) * u64::from(p.height);

@@ -84,6 +84,12 @@ proptest! {
             .collect();
         let mut many = vec![Vec::new(); qs.len()];
         mih.search_many(&qs, radius, &mut many);
+        // The blocked linear scan (early rejection, popcnt) against the plain loop.
+        let mut blocked = vec![Vec::new(); qs.len()];
+        lin.search_many(&qs, radius, &mut blocked);
+        for (q, batch) in qs.iter().zip(&blocked) {
+            prop_assert_eq!(batch, &linear_hits(&lin, q, radius));
+        }
         for (q, batch) in qs.iter().zip(&many) {
             let expected = linear_hits(&lin, q, radius);
             let mut got = Vec::new();

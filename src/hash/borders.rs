@@ -77,8 +77,7 @@ pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     {
         return None;
     }
-    let rows = line_stats(frames, w, h, true);
-    let cols = line_stats(frames, w, h, false);
+    let (rows, cols) = line_stats(frames, w, h);
     let (mut top, mut bottom) = flat_extent(&rows);
     let (mut left, mut right) = flat_extent(&cols);
     if top + bottom >= h * 4 / 5 || left + right >= w * 4 / 5 {
@@ -109,45 +108,97 @@ struct LineStat {
     detail: f32,
 }
 
-fn line_stats(frames: &[&Picture], w: usize, h: usize, rows: bool) -> Vec<LineStat> {
-    let (lines, len) = if rows { (h, w) } else { (w, h) };
-    let at = |p: &Picture, line: usize, i: usize| -> f32 {
-        if rows {
-            p.luma[line * w + i]
-        } else {
-            p.luma[i * w + line]
-        }
-    };
-    (0..lines)
-        .map(|line| {
-            let mut spread: f32 = 0.0;
-            let (mut lo, mut hi) = (f32::MAX, f32::MIN);
-            let mut detail = 0.0f32;
-            for p in frames {
-                let (mut sum, mut sq) = (0.0f32, 0.0f32);
-                for i in 0..len {
-                    let v = at(p, line, i);
-                    sum += v;
-                    sq += v * v;
-                    if i > 0 {
-                        detail += (v - at(p, line, i - 1)).abs();
-                    }
-                    if line > 0 {
-                        detail += (v - at(p, line - 1, i)).abs();
-                    }
+/// The statistics of every row and of every column, in one row-major pass over each frame.
+fn line_stats(frames: &[&Picture], w: usize, h: usize) -> (Vec<LineStat>, Vec<LineStat>) {
+    let mut rows = LineAccumulator::new(h);
+    let mut cols = LineAccumulator::new(w);
+    let mut col_sum = vec![0.0f32; w];
+    let mut col_sq = vec![0.0f32; w];
+    let mut row_mean = vec![0.0f32; h];
+    let mut row_spread = vec![0.0f32; h];
+    for p in frames {
+        col_sum.fill(0.0);
+        col_sq.fill(0.0);
+        for y in 0..h {
+            let row = &p.luma[y * w..(y + 1) * w];
+            let above = (y > 0).then(|| &p.luma[(y - 1) * w..y * w]);
+            let (mut sum, mut sq, mut detail) = (0.0f32, 0.0f32, 0.0f32);
+            for x in 0..w {
+                let v = row[x];
+                sum += v;
+                sq += v * v;
+                col_sum[x] += v;
+                col_sq[x] += v * v;
+                // Gradient along the row plus across it: counted in this row's detail and in
+                // this column's.
+                let mut g = 0.0;
+                if x > 0 {
+                    g += (v - row[x - 1]).abs();
                 }
-                let mean = sum / len as f32;
-                spread = spread.max((sq / len as f32 - mean * mean).max(0.0).sqrt());
-                lo = lo.min(mean);
-                hi = hi.max(mean);
+                if let Some(above) = above {
+                    g += (v - above[x]).abs();
+                }
+                detail += g;
+                cols.detail[x] += g;
             }
-            LineStat {
-                spread,
-                drift: hi - lo,
-                detail: detail / (frames.len() * len) as f32,
-            }
-        })
-        .collect()
+            rows.detail[y] += detail;
+            row_mean[y] = sum / w as f32;
+            row_spread[y] = spread(sum, sq, w);
+        }
+        rows.add_frame(&row_mean, &row_spread);
+        let means: Vec<f32> = col_sum.iter().map(|s| s / h as f32).collect();
+        let spreads: Vec<f32> = col_sum
+            .iter()
+            .zip(&col_sq)
+            .map(|(&s, &q)| spread(s, q, h))
+            .collect();
+        cols.add_frame(&means, &spreads);
+    }
+    (rows.finish(frames.len(), w), cols.finish(frames.len(), h))
+}
+
+/// Standard deviation of `n` values from their sum and sum of squares.
+fn spread(sum: f32, sq: f32, n: usize) -> f32 {
+    let mean = sum / n as f32;
+    (sq / n as f32 - mean * mean).max(0.0).sqrt()
+}
+
+/// Running per-line statistics over frames.
+struct LineAccumulator {
+    spread: Vec<f32>,
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+    detail: Vec<f32>,
+}
+
+impl LineAccumulator {
+    fn new(lines: usize) -> Self {
+        LineAccumulator {
+            spread: vec![0.0; lines],
+            lo: vec![f32::MAX; lines],
+            hi: vec![f32::MIN; lines],
+            detail: vec![0.0; lines],
+        }
+    }
+
+    fn add_frame(&mut self, means: &[f32], spreads: &[f32]) {
+        for (i, (&m, &s)) in means.iter().zip(spreads).enumerate() {
+            self.spread[i] = self.spread[i].max(s);
+            self.lo[i] = self.lo[i].min(m);
+            self.hi[i] = self.hi[i].max(m);
+        }
+    }
+
+    /// Per-line statistics; `len` is the length of a line in pixels.
+    fn finish(self, frames: usize, len: usize) -> Vec<LineStat> {
+        (0..self.spread.len())
+            .map(|i| LineStat {
+                spread: self.spread[i],
+                drift: self.hi[i] - self.lo[i],
+                detail: self.detail[i] / (frames * len) as f32,
+            })
+            .collect()
+    }
 }
 
 /// How many lines at each end are flat, steady bars.
@@ -208,6 +259,62 @@ mod tests {
         let area = detect(&[&p], BorderMode::UniformBars).unwrap();
         assert!((area.y - 0.125).abs() < 0.01 && (area.h - 0.75).abs() < 0.01);
         assert_eq!(area.w, 1.0);
+    }
+
+    /// The statistics of one line straight from their definition (the twin of the one-pass
+    /// [`line_stats`]).
+    fn line_stat_reference(frames: &[&Picture], line: usize, rows: bool) -> LineStat {
+        let (w, h) = (frames[0].width as usize, frames[0].height as usize);
+        let len = if rows { w } else { h };
+        let at = |p: &Picture, line: usize, i: usize| {
+            if rows {
+                p.luma[line * w + i]
+            } else {
+                p.luma[i * w + line]
+            }
+        };
+        let (mut spread, mut lo, mut hi, mut detail) = (0.0f32, f32::MAX, f32::MIN, 0.0f32);
+        for p in frames {
+            let values: Vec<f32> = (0..len).map(|i| at(p, line, i)).collect();
+            let mean = values.iter().sum::<f32>() / len as f32;
+            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / len as f32;
+            spread = spread.max(var.sqrt());
+            lo = lo.min(mean);
+            hi = hi.max(mean);
+            for i in 0..len {
+                if i > 0 {
+                    detail += (values[i] - values[i - 1]).abs();
+                }
+                if line > 0 {
+                    detail += (values[i] - at(p, line - 1, i)).abs();
+                }
+            }
+        }
+        LineStat {
+            spread,
+            drift: hi - lo,
+            detail: detail / (frames.len() * len) as f32,
+        }
+    }
+
+    #[test]
+    fn one_pass_line_stats_match_their_definition() {
+        let a = textured(37, 23, 1);
+        let mut b = textured(37, 23, 9);
+        for v in b.luma.iter_mut().take(37 * 4) {
+            *v = 16.0;
+        }
+        let frames = [&a, &b];
+        let (rows, cols) = line_stats(&frames, 37, 23);
+        let close = |x: f32, y: f32| (x - y).abs() <= 1e-3 * (1.0 + y.abs());
+        for (stats, rows_first) in [(&rows, true), (&cols, false)] {
+            for (line, got) in stats.iter().enumerate() {
+                let want = line_stat_reference(&frames, line, rows_first);
+                assert!(close(got.spread, want.spread), "spread {line}");
+                assert!(close(got.drift, want.drift), "drift {line}");
+                assert!(close(got.detail, want.detail), "detail {line}");
+            }
+        }
     }
 
     #[test]

@@ -290,7 +290,7 @@ fn dominant_share(values: impl Iterator<Item = f32>) -> f32 {
     let mut histogram = [0u32; 256];
     let mut n = 0u32;
     for v in values {
-        histogram[v.round().clamp(0.0, 255.0) as usize] += 1;
+        histogram[crate::hash::picture::luma_level(v)] += 1;
         n += 1;
     }
     if n == 0 {

@@ -22,7 +22,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::Picture;
 use crate::limits::Limits;
-use crate::media::Frame;
+use crate::media::{fit, Frame};
 use crate::sampler::SamplePlan;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
@@ -136,8 +136,9 @@ fn dimensions_from<R: BufRead + Seek>(
     })
 }
 
-/// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture.
-fn flatten(rgba: &RgbaImage) -> Picture {
+/// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture, reduced to
+/// fit `max_side` ([`fit`]).
+fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
     let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
     for p in rgba.pixels() {
         let a = p.0[3] as u32;
@@ -146,22 +147,23 @@ fn flatten(rgba: &RgbaImage) -> Picture {
             rgb.push(v as u8);
         }
     }
-    Picture::from_rgb8(rgba.width(), rgba.height(), &rgb)
+    fit::luma_picture(rgba.width(), rgba.height(), &rgb, max_side)
 }
 
-fn to_picture(img: &DynamicImage) -> Picture {
+fn to_picture(img: &DynamicImage, max_side: u32) -> Picture {
     if img.color().has_alpha() {
-        flatten(&img.to_rgba8())
+        flatten(&img.to_rgba8(), max_side)
     } else if let Some(rgb) = img.as_rgb8() {
-        Picture::from_rgb8(rgb.width(), rgb.height(), rgb.as_raw())
+        fit::luma_picture(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
     } else {
         let rgb = img.to_rgb8();
-        Picture::from_rgb8(rgb.width(), rgb.height(), rgb.as_raw())
+        fit::luma_picture(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
     }
 }
 
 /// Decodes an image file's bytes; calls `on_frame` for each frame the plan takes (a still has
-/// one frame at 0 ms). Errors: [`ErrorKind::TooLarge`] / [`ErrorKind::TooSmall`] from the header,
+/// one frame at 0 ms), each picture reduced so that its longer side is at most `max_side` px
+/// (0: full size; [`fit`]). Errors: [`ErrorKind::TooLarge`] / [`ErrorKind::TooSmall`] from the header,
 /// [`ErrorKind::Truncated`], [`ErrorKind::Decode`], [`ErrorKind::Unsupported`],
 /// [`ErrorKind::Timeout`].
 pub fn decode_image(
@@ -169,9 +171,10 @@ pub fn decode_image(
     format: ImageFormat,
     limits: &Limits,
     plan: SamplePlan,
+    max_side: u32,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<ImageInfo> {
-    decode_image_from(Cursor::new(bytes), format, limits, plan, on_frame)
+    decode_image_from(Cursor::new(bytes), format, limits, plan, max_side, on_frame)
 }
 
 /// As [`decode_image`], reading from a seekable stream (e.g. a buffered file) so that the
@@ -181,6 +184,7 @@ pub fn decode_image_from<R: BufRead + Seek>(
     format: ImageFormat,
     limits: &Limits,
     plan: SamplePlan,
+    max_side: u32,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<ImageInfo> {
     let started = Instant::now();
@@ -190,7 +194,9 @@ pub fn decode_image_from<R: BufRead + Seek>(
         rewind(&mut input)?;
         check_jpeg_complete(&mut input)?;
     }
-    let result = decode_pictures(&mut input, format, limits, plan, started, on_frame);
+    let result = decode_pictures(
+        &mut input, format, limits, plan, max_side, started, on_frame,
+    );
     result.map_err(|e| refine_truncation(e, &mut input, format))
 }
 
@@ -199,14 +205,16 @@ fn decode_pictures<R: BufRead + Seek>(
     format: ImageFormat,
     limits: &Limits,
     plan: SamplePlan,
+    max_side: u32,
     started: Instant,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<ImageInfo> {
-    if let Some(info) = decode_animation(input, format, limits, plan, started, on_frame)? {
+    if let Some(info) = decode_animation(input, format, limits, plan, max_side, started, on_frame)?
+    {
         return Ok(info);
     }
     rewind(input)?;
-    let picture = guarded("image", || {
+    let (picture, width, height) = guarded("image", || {
         let mut decoder = reader(&mut *input, format, limits)
             .into_decoder()
             .map_err(decode_error)?;
@@ -215,11 +223,11 @@ fn decode_pictures<R: BufRead + Seek>(
             .unwrap_or(image::metadata::Orientation::NoTransforms);
         let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
         img.apply_orientation(orientation);
-        Ok(to_picture(&img))
+        Ok((to_picture(&img, max_side), img.width(), img.height()))
     })?;
     let info = ImageInfo {
-        width: picture.width,
-        height: picture.height,
+        width,
+        height,
         animated: false,
         frame_count: 1,
         duration_ms: 0,
@@ -432,6 +440,7 @@ fn decode_animation<R: BufRead + Seek>(
     format: ImageFormat,
     limits: &Limits,
     plan: SamplePlan,
+    max_side: u32,
     started: Instant,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<Option<ImageInfo>> {
@@ -526,14 +535,14 @@ fn decode_animation<R: BufRead + Seek>(
                 if sampler.want(t0) {
                     stopped = !on_frame(Frame {
                         t_ms: t0,
-                        picture: flatten(&b0),
+                        picture: flatten(&b0, max_side),
                     });
                 }
             }
             if !stopped && sampler.want(t_ms) {
                 stopped = !on_frame(Frame {
                     t_ms,
-                    picture: flatten(&buffer),
+                    picture: flatten(&buffer, max_side),
                 });
             }
         }

@@ -4,6 +4,7 @@
 //! Still images are decoded exactly at full size ([`image`]); animated images and videos are
 //! sampled by a [`SamplePlan`] and videos are scaled down by the decoder ([`video`]).
 
+pub mod fit;
 pub mod image;
 pub mod sniff;
 pub mod thumbnail;
@@ -74,7 +75,9 @@ pub struct DecodeOptions {
     pub decoder: DecoderChoice,
     /// Which frames of a video to take.
     pub plan: SamplePlan,
-    /// Longest side of decoded video frames, px (default 512). Still images are not scaled.
+    /// Longest side of decoded frames, px (default 512): video frames are scaled by the
+    /// decoder, still and animated images reduced after decoding ([`fit`], as Meta's reference
+    /// photo hasher does); 0 leaves images at full size.
     pub max_side: u32,
 }
 
@@ -155,6 +158,7 @@ fn decode_inner(
             format,
             limits,
             options.plan,
+            options.max_side,
             &mut |f| {
                 count += 1;
                 on_frame(f)

@@ -1,0 +1,69 @@
+//! Reducing a decoded RGB picture to the working size before it becomes luminance.
+//!
+//! Meta's reference photo hasher (`pdq-photo-hasher`, `pdqHash256FromFile` in
+//! ThreatExchange's `pdq/cpp/io/pdqio.cpp`) resizes any image larger than 512 px to 512 x 512
+//! before hashing ("the two-pass Jarosz filter is prohibitively expensive for larger images").
+//! swordnet does the same for still and animated images, as the video decoder does for video
+//! frames: the longer side is reduced to the decoder's `max_side` (aspect ratio kept) by area
+//! averaging (a box filter over each output pixel's footprint, `fast_image_resize`), so every
+//! picture the hashers see is at most `max_side` px a side.
+
+use crate::hash::Picture;
+use crate::media::video::fit_within;
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+/// The luminance picture of packed 8-bit RGB `rgb` (`width * height * 3` bytes), reduced first
+/// so that its longer side is at most `max_side` px (0: never reduced; never enlarged).
+pub fn luma_picture(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Picture {
+    match reduce_rgb(width, height, rgb, max_side) {
+        Some((w, h, small)) => Picture::from_rgb8(w, h, &small),
+        None => Picture::from_rgb8(width, height, rgb),
+    }
+}
+
+/// `rgb` area-averaged down to fit `max_side`; `None` when it already fits (or cannot be
+/// resized, which leaves the picture at full size rather than failing the file).
+fn reduce_rgb(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Option<(u32, u32, Vec<u8>)> {
+    if max_side == 0 || width.max(height) <= max_side {
+        return None;
+    }
+    let (w, h) = fit_within(width, height, max_side);
+    let src = ImageRef::new(width, height, rgb, PixelType::U8x3).ok()?;
+    let mut dst = Image::new(w, h, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
+    Resizer::new().resize(&src, &mut dst, &options).ok()?;
+    Some((w, h, dst.into_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reduces_to_fit_keeping_aspect_and_mean() {
+        // 1024 x 640 halves: left half black, right half white.
+        let (w, h) = (1024u32, 640u32);
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        for y in 0..h {
+            for x in w / 2..w {
+                let i = ((y * w + x) * 3) as usize;
+                rgb[i..i + 3].copy_from_slice(&[255, 255, 255]);
+            }
+        }
+        let p = luma_picture(w, h, &rgb, 512);
+        assert_eq!((p.width, p.height), (512, 320));
+        let mean = p.luma.iter().sum::<f32>() / p.luma.len() as f32;
+        assert!((mean - 127.5).abs() < 1.0, "mean {mean}");
+        assert!(p.luma[0] < 1.0 && p.luma[511] > 254.0);
+    }
+
+    #[test]
+    fn small_or_unbounded_pictures_stay_whole() {
+        let rgb = vec![90u8; 300 * 200 * 3];
+        let p = luma_picture(300, 200, &rgb, 512);
+        assert_eq!((p.width, p.height), (300, 200));
+        let p = luma_picture(300, 200, &rgb, 0);
+        assert_eq!((p.width, p.height), (300, 200));
+    }
+}
