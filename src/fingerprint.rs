@@ -10,6 +10,7 @@ use crate::hash::inset;
 use crate::hash::views::{self, View};
 use crate::hash::{Algorithm, FrameHasher, Hash256, Picture, PictureHash};
 use crate::media::{self, DecodeOptions, Frame, MediaType};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Sampled frames looked at together to find a video's borders.
@@ -40,7 +41,9 @@ pub struct FrameHash {
     pub quality: u8,
     /// The hash of the frame as shown.
     pub hash: Hash256,
-    /// The hashes of the eight orientations (index = [`crate::hash::Orientation`]).
+    /// The hashes of the eight orientations (index = [`crate::hash::Orientation`]). In a
+    /// [`Role::Reference`] fingerprint the crop views (stored upright, never searched by
+    /// orientation) carry only their upright hash here, in every entry.
     pub dihedral: [Hash256; 8],
 }
 
@@ -213,8 +216,8 @@ impl Hashing<'_> {
 
     fn hash_frame(&mut self, frame: &Frame) {
         let active = match self.area {
-            Some(area) => area.apply(&frame.picture),
-            None => frame.picture.clone(),
+            Some(area) => Cow::Owned(area.apply(&frame.picture)),
+            None => Cow::Borrowed(&frame.picture),
         };
         let small = views::downscale(&active, views::VIEW_MAX_SIDE);
         let whole = if self.views.iter().any(View::is_whole_frame) {
@@ -236,10 +239,21 @@ impl Hashing<'_> {
                     views::crop_rect(v, source.width, source.height).map(|r| (i, r))
                 })
                 .unzip();
-            for (i, h) in index
-                .into_iter()
-                .zip(self.hasher.hash_crops(source, &rects))
-            {
+            let hashes: Vec<PictureHash> = if self.role == Role::Reference {
+                // References are stored upright (the query's orientations are searched).
+                self.hasher
+                    .hash_crops_upright(source, &rects)
+                    .into_iter()
+                    .map(|(hash, quality)| PictureHash {
+                        hash,
+                        quality,
+                        dihedral: [hash; 8],
+                    })
+                    .collect()
+            } else {
+                self.hasher.hash_crops(source, &rects)
+            };
+            for (i, h) in index.into_iter().zip(hashes) {
                 batched[i] = Some(h);
             }
         }

@@ -77,7 +77,7 @@ pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     {
         return None;
     }
-    let (rows, cols) = line_stats(frames, w, h);
+    let (rows, cols) = line_stats(frames, w, h, mode == BorderMode::BarsAndBlur);
     let (mut top, mut bottom) = flat_extent(&rows);
     let (mut left, mut right) = flat_extent(&cols);
     if top + bottom >= h * 4 / 5 || left + right >= w * 4 / 5 {
@@ -108,8 +108,14 @@ struct LineStat {
     detail: f32,
 }
 
-/// The statistics of every row and of every column, in one row-major pass over each frame.
-fn line_stats(frames: &[&Picture], w: usize, h: usize) -> (Vec<LineStat>, Vec<LineStat>) {
+/// The statistics of every row and of every column, in one row-major pass over each frame;
+/// `detail` stays 0 unless `with_detail` (only blurred fill needs it).
+fn line_stats(
+    frames: &[&Picture],
+    w: usize,
+    h: usize,
+    with_detail: bool,
+) -> (Vec<LineStat>, Vec<LineStat>) {
     let mut rows = LineAccumulator::new(h);
     let mut cols = LineAccumulator::new(w);
     let mut col_sum = vec![0.0f32; w];
@@ -121,27 +127,32 @@ fn line_stats(frames: &[&Picture], w: usize, h: usize) -> (Vec<LineStat>, Vec<Li
         col_sq.fill(0.0);
         for y in 0..h {
             let row = &p.luma[y * w..(y + 1) * w];
-            let above = (y > 0).then(|| &p.luma[(y - 1) * w..y * w]);
-            let (mut sum, mut sq, mut detail) = (0.0f32, 0.0f32, 0.0f32);
-            for x in 0..w {
-                let v = row[x];
+            let (mut sum, mut sq) = (0.0f32, 0.0f32);
+            for ((&v, s), q) in row.iter().zip(col_sum.iter_mut()).zip(col_sq.iter_mut()) {
                 sum += v;
                 sq += v * v;
-                col_sum[x] += v;
-                col_sq[x] += v * v;
-                // Gradient along the row plus across it: counted in this row's detail and in
-                // this column's.
-                let mut g = 0.0;
-                if x > 0 {
-                    g += (v - row[x - 1]).abs();
-                }
-                if let Some(above) = above {
-                    g += (v - above[x]).abs();
-                }
-                detail += g;
-                cols.detail[x] += g;
+                *s += v;
+                *q += v * v;
             }
-            rows.detail[y] += detail;
+            if with_detail {
+                let above = (y > 0).then(|| &p.luma[(y - 1) * w..y * w]);
+                let mut detail = 0.0f32;
+                for x in 0..w {
+                    let v = row[x];
+                    // Gradient along the row plus across it: counted in this row's detail and
+                    // in this column's.
+                    let mut g = 0.0;
+                    if x > 0 {
+                        g += (v - row[x - 1]).abs();
+                    }
+                    if let Some(above) = above {
+                        g += (v - above[x]).abs();
+                    }
+                    detail += g;
+                    cols.detail[x] += g;
+                }
+                rows.detail[y] += detail;
+            }
             row_mean[y] = sum / w as f32;
             row_spread[y] = spread(sum, sq, w);
         }
@@ -305,7 +316,7 @@ mod tests {
             *v = 16.0;
         }
         let frames = [&a, &b];
-        let (rows, cols) = line_stats(&frames, 37, 23);
+        let (rows, cols) = line_stats(&frames, 37, 23, true);
         let close = |x: f32, y: f32| (x - y).abs() <= 1e-3 * (1.0 + y.abs());
         for (stats, rows_first) in [(&rows, true), (&cols, false)] {
             for (line, got) in stats.iter().enumerate() {

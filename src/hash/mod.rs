@@ -223,6 +223,19 @@ pub trait FrameHasher: Send + Sync {
             .map(|&(x, y, w, h)| self.hash(&picture.crop(x, y, w, h)))
             .collect()
     }
+    /// As [`FrameHasher::hash_crops`], each crop as it is only: `(hash, quality)` without the
+    /// other orientations, for reference views (stored upright; the query's orientations are
+    /// what is searched). The default takes them from [`FrameHasher::hash_crops`].
+    fn hash_crops_upright(
+        &self,
+        picture: &Picture,
+        crops: &[(u32, u32, u32, u32)],
+    ) -> Vec<(Hash256, u8)> {
+        self.hash_crops(picture, crops)
+            .into_iter()
+            .map(|h| (h.hash, h.quality))
+            .collect()
+    }
 }
 
 /// The hasher for `algorithm`.
@@ -253,12 +266,18 @@ mod tests {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PdqHasher;
 
-impl FrameHasher for PdqHasher {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::Pdq
-    }
-
-    fn hash_crops(&self, picture: &Picture, crops: &[(u32, u32, u32, u32)]) -> Vec<PictureHash> {
+impl PdqHasher {
+    /// Hashes crops of `picture` (clamped to it): one filter pass per window size shared by
+    /// two or more crops, each of those decimated from it by `shared`; a crop alone with its
+    /// window size is cut out and hashed by `single` (exact PDQ of the crop, and cheaper than
+    /// filtering the whole picture). `shared` gets `None` when the picture cannot be filtered.
+    fn crops_with<T>(
+        &self,
+        picture: &Picture,
+        crops: &[(u32, u32, u32, u32)],
+        single: impl Fn(&Picture) -> T,
+        shared: impl Fn(Option<&pdq::JaroszFiltered>, (usize, usize, usize, usize)) -> T,
+    ) -> Vec<T> {
         let (pw, ph) = (picture.width as usize, picture.height as usize);
         let rects: Vec<(usize, usize, usize, usize)> = crops
             .iter()
@@ -267,9 +286,6 @@ impl FrameHasher for PdqHasher {
                 (x, y, (w as usize).min(pw - x), (h as usize).min(ph - y))
             })
             .collect();
-        // One filter pass per window size shared by two or more crops; a crop alone with its
-        // window size is hashed directly (exact PDQ of the crop, and cheaper than filtering
-        // the whole picture).
         let windows: Vec<(usize, usize)> = rects
             .iter()
             .map(|&(_, _, w, h)| pdq::jarosz_windows(w, h))
@@ -280,7 +296,7 @@ impl FrameHasher for PdqHasher {
             .zip(&windows)
             .map(|(&(x, y, w, h), win)| {
                 if windows.iter().filter(|v| *v == win).count() < 2 {
-                    return self.hash(&picture.crop(x as u32, y as u32, w as u32, h as u32));
+                    return single(&picture.crop(x as u32, y as u32, w as u32, h as u32));
                 }
                 let f = match filtered.iter().position(|f| f.windows() == *win) {
                     Some(i) => Some(&filtered[i]),
@@ -289,14 +305,52 @@ impl FrameHasher for PdqHasher {
                         &filtered[filtered.len() - 1]
                     }),
                 };
+                shared(f, (x, y, w, h))
+            })
+            .collect()
+    }
+}
+
+impl FrameHasher for PdqHasher {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Pdq
+    }
+
+    fn hash_crops(&self, picture: &Picture, crops: &[(u32, u32, u32, u32)]) -> Vec<PictureHash> {
+        self.crops_with(
+            picture,
+            crops,
+            |p| self.hash(p),
+            |f, (x, y, w, h)| {
                 let out = f.and_then(|f| f.crop_pdq(x, y, w, h)).unwrap_or_default();
                 PictureHash {
                     hash: Hash256(out.hash),
                     quality: out.quality,
                     dihedral: out.dihedral.map(Hash256),
                 }
-            })
-            .collect()
+            },
+        )
+    }
+
+    fn hash_crops_upright(
+        &self,
+        picture: &Picture,
+        crops: &[(u32, u32, u32, u32)],
+    ) -> Vec<(Hash256, u8)> {
+        self.crops_with(
+            picture,
+            crops,
+            |p| {
+                let h = self.hash(p);
+                (h.hash, h.quality)
+            },
+            |f, (x, y, w, h)| {
+                let (bits, quality) = f
+                    .and_then(|f| f.crop_pdq_upright(x, y, w, h))
+                    .unwrap_or_default();
+                (Hash256(bits), quality)
+            },
+        )
     }
 
     fn hash(&self, picture: &Picture) -> PictureHash {

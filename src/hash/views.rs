@@ -12,6 +12,8 @@
 //! times faster.
 
 use super::Picture;
+use crate::hash::picture::luma_level;
+use std::borrow::Cow;
 
 /// One way of looking at a picture.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -181,11 +183,12 @@ pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
     v
 }
 
-/// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges).
-pub fn downscale(p: &Picture, max_side: u32) -> Picture {
+/// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges):
+/// `p` itself, borrowed, when it already fits.
+pub fn downscale(p: &Picture, max_side: u32) -> Cow<'_, Picture> {
     let long = p.width.max(p.height);
     if long <= max_side {
-        return p.clone();
+        return Cow::Borrowed(p);
     }
     let f = long.div_ceil(max_side) as usize;
     let (w, h) = (p.width as usize / f, p.height as usize / f);
@@ -201,11 +204,11 @@ pub fn downscale(p: &Picture, max_side: u32) -> Picture {
             luma[y * w + x] = sum * norm;
         }
     }
-    Picture {
+    Cow::Owned(Picture {
         width: w as u32,
         height: h as u32,
         luma,
-    }
+    })
 }
 
 /// The rectangle `(x, y, width, height)`, pixels, that a fixed-window view ([`View::Crop`],
@@ -285,17 +288,27 @@ const BACKGROUND_SHARE: f32 = 0.7;
 /// Luma steps around the most common level that still count as background.
 const BACKGROUND_TOLERANCE: usize = 3;
 
-/// Share of `values` within the tolerance of their most common level (0–1).
-fn dominant_share(values: impl Iterator<Item = f32>) -> f32 {
-    let mut histogram = [0u32; 256];
-    let mut n = 0u32;
-    for v in values {
-        histogram[crate::hash::picture::luma_level(v)] += 1;
-        n += 1;
+/// Share of `levels` (8-bit luma levels) within the tolerance of their most common level (0–1).
+fn dominant_share(levels: &[u8]) -> f32 {
+    // Four interleaved histograms, so that a flat line's run of equal levels does not make
+    // each count wait for the previous one.
+    let mut parts = [[0u32; 256]; 4];
+    let mut quads = levels.chunks_exact(4);
+    for q in &mut quads {
+        parts[0][q[0] as usize] += 1;
+        parts[1][q[1] as usize] += 1;
+        parts[2][q[2] as usize] += 1;
+        parts[3][q[3] as usize] += 1;
     }
+    for &v in quads.remainder() {
+        parts[0][v as usize] += 1;
+    }
+    let n = levels.len() as u32;
     if n == 0 {
         return 1.0;
     }
+    let histogram: [u32; 256] =
+        std::array::from_fn(|i| parts[0][i] + parts[1][i] + parts[2][i] + parts[3][i]);
     let window = 2 * BACKGROUND_TOLERANCE + 1;
     let mut best = 0u32;
     let mut sum: u32 = histogram[..window].iter().sum();
@@ -316,12 +329,22 @@ fn content_block(p: &Picture) -> Option<Picture> {
     if w < 16 || h < 16 {
         return None;
     }
-    let rows: Vec<bool> = (0..h)
-        .map(|y| dominant_share(p.luma[y * w..(y + 1) * w].iter().copied()) < BACKGROUND_SHARE)
+    let levels: Vec<u8> = p.luma.iter().map(|&v| luma_level(v) as u8).collect();
+    let rows: Vec<bool> = levels
+        .chunks_exact(w)
+        .map(|row| dominant_share(row) < BACKGROUND_SHARE)
         .collect();
     let (top, height) = longest_run(&rows, h / 100)?;
-    let cols: Vec<bool> = (0..w)
-        .map(|x| dominant_share((top..top + height).map(|y| p.luma[y * w + x])) < BACKGROUND_SHARE)
+    // The rows of the run, transposed: each column's levels in a row of their own.
+    let mut columns = vec![0u8; w * height];
+    for (y, row) in levels.chunks_exact(w).skip(top).take(height).enumerate() {
+        for (x, &v) in row.iter().enumerate() {
+            columns[x * height + y] = v;
+        }
+    }
+    let cols: Vec<bool> = columns
+        .chunks_exact(height)
+        .map(|column| dominant_share(column) < BACKGROUND_SHARE)
         .collect();
     let (left, width) = longest_run(&cols, w / 100)?;
     let full = width as f32 > 0.95 * w as f32 && height as f32 > 0.95 * h as f32;

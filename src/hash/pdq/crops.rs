@@ -2,8 +2,9 @@
 //! whole picture and each crop's 64x64 PDQ input is decimated from it.
 
 use super::{
-    box_lines, box_phases, dct64_to_16, decimate_index, dihedral_hashes, jarosz_window_size,
-    quality_metric, Mat64, PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES, MIN_HASHABLE_DIM,
+    bits_from_dct, box_lines, box_phases, dct64_to_16, decimate_index, dihedral_hashes,
+    jarosz_window_size, quality_metric, HashBits, Mat64, PdqOutput, DIHEDRAL_ORIGINAL,
+    DOWNSAMPLE_DIM, LANES, MIN_HASHABLE_DIM,
 };
 
 /// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
@@ -90,6 +91,32 @@ impl JaroszFiltered {
     /// decimated from the filtered picture at the crop's own 64x64 sample points. `None` when
     /// the crop is smaller than [`MIN_HASHABLE_DIM`] or leaves the picture.
     pub fn crop_pdq(&self, x: usize, y: usize, w: usize, h: usize) -> Option<PdqOutput> {
+        let blurred = self.crop_samples(x, y, w, h)?;
+        let mut out = PdqOutput::default();
+        dihedral_hashes(&dct64_to_16(&blurred), &mut out.dihedral);
+        out.quality = quality_metric(&blurred);
+        out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
+        Some(out)
+    }
+
+    /// As [`JaroszFiltered::crop_pdq`], the crop as it is only: `(hash, quality)`, without
+    /// the seven other orientations (a quarter of the work after the DCT).
+    pub fn crop_pdq_upright(
+        &self,
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+    ) -> Option<(HashBits, u8)> {
+        let blurred = self.crop_samples(x, y, w, h)?;
+        Some((
+            bits_from_dct(&dct64_to_16(&blurred)),
+            quality_metric(&blurred),
+        ))
+    }
+
+    /// The crop's 64x64 PDQ input, sampled from the filtered picture.
+    fn crop_samples(&self, x: usize, y: usize, w: usize, h: usize) -> Option<Mat64> {
         if w < MIN_HASHABLE_DIM
             || h < MIN_HASHABLE_DIM
             || x.checked_add(w)? > self.width
@@ -108,11 +135,7 @@ impl JaroszFiltered {
                 *v = src[c];
             }
         }
-        let mut out = PdqOutput::default();
-        dihedral_hashes(&dct64_to_16(&blurred), &mut out.dihedral);
-        out.quality = quality_metric(&blurred);
-        out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
-        Some(out)
+        Some(blurred)
     }
 }
 
