@@ -137,6 +137,7 @@ pub fn fingerprint_file(
         area: None,
         decided: false,
         views: Vec::new(),
+        one_filter: false,
         frames: Vec::new(),
     };
     let info = media::decode_file(path, options, &mut |frame| {
@@ -168,6 +169,10 @@ struct Hashing<'a> {
     area: Option<ActiveArea>,
     decided: bool,
     views: Vec<View>,
+    /// Upload video frames: every view of a picture (the frame, its active area, crops,
+    /// bands, the uncropped frame) decimated from one filter pass of that picture
+    /// ([`FrameHasher::hash_crops_one_filter`]).
+    one_filter: bool,
     frames: Vec<FrameHash>,
 }
 
@@ -196,6 +201,7 @@ impl Hashing<'_> {
             (Role::Reference, false) => views::reference_video_views(),
             (Role::Query, true) => views::query_image_views(),
             (Role::Query, false) => {
+                self.one_filter = true;
                 let p = &self.pending[0].picture;
                 let mut v = views::query_video_views(p.width, p.height);
                 v.extend(inset::detect(&pictures).map(View::Window));
@@ -226,11 +232,16 @@ impl Hashing<'_> {
             None
         };
         // Fixed-window views (crops of the active area; bands and windows of the whole frame):
-        // each set hashed together, one filter pass per window size.
-        let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len()];
+        // each set hashed together, one filter pass per window size (or, for upload video
+        // frames, one per picture, which also gives the primary and uncropped hashes).
+        let primary = self.views.iter().position(|v| *v == View::Primary);
+        let primary_batched = self.one_filter && small.width == active.width && primary.is_some();
+        let uncropped_batched = self.one_filter && self.area.is_some() && whole.is_some();
+        let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len() + 1];
+        let uncropped_slot = self.views.len();
         for (source, whole_frame) in [(Some(&small), false), (whole.as_ref(), true)] {
             let Some(source) = source else { continue };
-            let (index, rects): (Vec<usize>, Vec<_>) = self
+            let (mut index, mut rects): (Vec<usize>, Vec<_>) = self
                 .views
                 .iter()
                 .enumerate()
@@ -239,6 +250,18 @@ impl Hashing<'_> {
                     views::crop_rect(v, source.width, source.height).map(|r| (i, r))
                 })
                 .unzip();
+            let full = (0, 0, source.width, source.height);
+            match (whole_frame, primary) {
+                (false, Some(p)) if primary_batched => {
+                    index.push(p);
+                    rects.push(full);
+                }
+                (true, _) if uncropped_batched && source.width == frame.picture.width => {
+                    index.push(uncropped_slot);
+                    rects.push(full);
+                }
+                _ => {}
+            }
             let hashes: Vec<PictureHash> = if self.role == Role::Reference {
                 // References are stored upright (the query's orientations are searched).
                 self.hasher
@@ -250,6 +273,8 @@ impl Hashing<'_> {
                         dihedral: [hash; 8],
                     })
                     .collect()
+            } else if self.one_filter {
+                self.hasher.hash_crops_one_filter(source, &rects)
             } else {
                 self.hasher.hash_crops(source, &rects)
             };
@@ -259,9 +284,8 @@ impl Hashing<'_> {
         }
         for (i, view) in self.views.iter().enumerate() {
             let hash = match (view, &whole) {
-                _ if batched[i].is_some() => batched[i],
                 (View::Primary, _) => {
-                    let plain = self.hasher.hash(&active);
+                    let plain = batched[i].unwrap_or_else(|| self.hasher.hash(&active));
                     if plain.quality < STRETCH_BELOW_QUALITY {
                         if let Some(stretched) = active.contrast_stretched() {
                             let h = self.hasher.hash(&stretched);
@@ -271,6 +295,7 @@ impl Hashing<'_> {
                     }
                     Some(plain)
                 }
+                _ if batched[i].is_some() => batched[i],
                 (other, Some(whole)) if other.is_whole_frame() => {
                     views::render(*other, whole).map(|p| self.hasher.hash(&p))
                 }
@@ -281,11 +306,9 @@ impl Hashing<'_> {
             }
         }
         if self.area.is_some() && self.role == Role::Query {
-            self.frames.push(FrameHash::new(
-                frame.t_ms,
-                UNCROPPED_VIEW,
-                self.hasher.hash(&frame.picture),
-            ));
+            let h = batched[uncropped_slot].unwrap_or_else(|| self.hasher.hash(&frame.picture));
+            self.frames
+                .push(FrameHash::new(frame.t_ms, UNCROPPED_VIEW, h));
         }
     }
 }

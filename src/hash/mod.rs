@@ -223,6 +223,18 @@ pub trait FrameHasher: Send + Sync {
             .map(|&(x, y, w, h)| self.hash(&picture.crop(x, y, w, h)))
             .collect()
     }
+    /// As [`FrameHasher::hash_crops`], every crop decimated from one filter pass of the whole
+    /// picture at the picture's own filter size (PDQ: the whole picture's hash is then exact,
+    /// each smaller crop's within a few bits of PDQ of the crop, as with
+    /// [`pdq::JaroszFiltered`]). The default is [`FrameHasher::hash_crops`].
+    fn hash_crops_one_filter(
+        &self,
+        picture: &Picture,
+        crops: &[(u32, u32, u32, u32)],
+    ) -> Vec<PictureHash> {
+        self.hash_crops(picture, crops)
+    }
+
     /// As [`FrameHasher::hash_crops`], each crop as it is only: `(hash, quality)` without the
     /// other orientations, for reference views (stored upright; the query's orientations are
     /// what is searched). The default takes them from [`FrameHasher::hash_crops`].
@@ -259,6 +271,36 @@ mod tests {
         assert_eq!(Hash256::from_bytes(&a.to_bytes()), Some(a));
         assert_eq!(Algorithm::Pdq.scale_radius(31), 31);
         assert_eq!(Algorithm::Phash.scale_radius(31), 8);
+    }
+
+    /// One filter pass for every crop: the whole picture's hash is PDQ's exactly, a crop's
+    /// within a few bits of PDQ of the crop.
+    #[test]
+    fn one_filter_crops_whole_exact_crops_close() {
+        let (w, h) = (288u32, 512u32);
+        let luma: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                (128.0 + 60.0 * (x / 23.0).sin() * (y / 31.0).cos() + 40.0 * (x * y / 5000.0).sin())
+                    .round()
+            })
+            .collect();
+        let p = Picture {
+            width: w,
+            height: h,
+            luma,
+        };
+        let crops = [(0, 0, w, h), (29, 51, 230, 410), (0, 175, 288, 162)];
+        let got = PdqHasher.hash_crops_one_filter(&p, &crops);
+        assert_eq!(got[0], PdqHasher.hash(&p));
+        for (c, g) in crops.iter().zip(&got).skip(1) {
+            let exact = PdqHasher.hash(&p.crop(c.0, c.1, c.2, c.3));
+            assert!(
+                g.hash.distance(&exact.hash) <= 16,
+                "{c:?}: {}",
+                g.hash.distance(&exact.hash)
+            );
+        }
     }
 }
 
@@ -330,6 +372,32 @@ impl FrameHasher for PdqHasher {
                 }
             },
         )
+    }
+
+    fn hash_crops_one_filter(
+        &self,
+        picture: &Picture,
+        crops: &[(u32, u32, u32, u32)],
+    ) -> Vec<PictureHash> {
+        let (pw, ph) = (picture.width as usize, picture.height as usize);
+        let Some(filtered) =
+            pdq::JaroszFiltered::new(&picture.luma, pw, ph, pdq::jarosz_windows(pw, ph))
+        else {
+            return self.hash_crops(picture, crops);
+        };
+        crops
+            .iter()
+            .map(|&(x, y, w, h)| {
+                let (x, y) = ((x as usize).min(pw), (y as usize).min(ph));
+                let (w, h) = ((w as usize).min(pw - x), (h as usize).min(ph - y));
+                let out = filtered.crop_pdq(x, y, w, h).unwrap_or_default();
+                PictureHash {
+                    hash: Hash256(out.hash),
+                    quality: out.quality,
+                    dihedral: out.dihedral.map(Hash256),
+                }
+            })
+            .collect()
     }
 
     fn hash_crops_upright(
