@@ -169,7 +169,7 @@ struct Hashing<'a> {
     area: Option<ActiveArea>,
     decided: bool,
     views: Vec<View>,
-    /// Upload video frames: every view of a picture (the frame, its active area, crops,
+    /// Uploads: every fixed-window view of a picture (the frame, its active area, crops,
     /// bands, the uncropped frame) decimated from one filter pass of that picture
     /// ([`FrameHasher::hash_crops_one_filter`]).
     one_filter: bool,
@@ -199,7 +199,10 @@ impl Hashing<'_> {
                 views::reference_image_views(p.width, p.height)
             }
             (Role::Reference, false) => views::reference_video_views(),
-            (Role::Query, true) => views::query_image_views(),
+            (Role::Query, true) => {
+                self.one_filter = true;
+                views::query_image_views()
+            }
             (Role::Query, false) => {
                 self.one_filter = true;
                 let p = &self.pending[0].picture;
