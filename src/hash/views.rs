@@ -330,10 +330,18 @@ fn content_block(p: &Picture) -> Option<Picture> {
         return None;
     }
     let levels: Vec<u8> = p.luma.iter().map(|&v| luma_level(v) as u8).collect();
-    let rows: Vec<bool> = levels
+    let flat_rows: Vec<bool> = levels
         .chunks_exact(w)
         .map(|row| dominant_share(row) < BACKGROUND_SHARE)
         .collect();
+    // Lines beside the content are background of the screen's own colour (the level most
+    // common in the flat rows), not any flat colour: a photo's flat sky or wall stays in.
+    let screen = screen_level(&levels, &flat_rows, w);
+    let background = |line: &[u8]| match screen {
+        Some(level) => share_near(line, level) >= BACKGROUND_SHARE,
+        None => dominant_share(line) >= BACKGROUND_SHARE,
+    };
+    let rows: Vec<bool> = levels.chunks_exact(w).map(|row| !background(row)).collect();
     let (top, height) = longest_run(&rows, h / 100)?;
     // The rows of the run, transposed: each column's levels in a row of their own.
     let mut columns = vec![0u8; w * height];
@@ -344,7 +352,7 @@ fn content_block(p: &Picture) -> Option<Picture> {
     }
     let cols: Vec<bool> = columns
         .chunks_exact(height)
-        .map(|column| dominant_share(column) < BACKGROUND_SHARE)
+        .map(|column| !background(column))
         .collect();
     let (left, width) = longest_run(&cols, w / 100)?;
     let full = width as f32 > 0.95 * w as f32 && height as f32 > 0.95 * h as f32;
@@ -353,6 +361,40 @@ fn content_block(p: &Picture) -> Option<Picture> {
         return None;
     }
     Some(p.crop(left as u32, top as u32, width as u32, height as u32))
+}
+
+/// The most common level (±[`BACKGROUND_TOLERANCE`]) of the rows not flagged as content:
+/// the screen's background around the content. `None` without such rows.
+fn screen_level(levels: &[u8], content_rows: &[bool], w: usize) -> Option<u8> {
+    let mut histogram = [0u32; 256];
+    for (row, _) in levels
+        .chunks_exact(w)
+        .zip(content_rows)
+        .filter(|(_, &content)| !content)
+    {
+        for &v in row {
+            histogram[v as usize] += 1;
+        }
+    }
+    let window = |c: usize| -> u32 {
+        let lo = c.saturating_sub(BACKGROUND_TOLERANCE);
+        let hi = (c + BACKGROUND_TOLERANCE).min(255);
+        histogram[lo..=hi].iter().sum()
+    };
+    let best = (0..256).max_by_key(|&c| window(c))?;
+    (window(best) > 0).then_some(best as u8)
+}
+
+/// Share of `levels` within [`BACKGROUND_TOLERANCE`] of `level` (0–1).
+fn share_near(levels: &[u8], level: u8) -> f32 {
+    if levels.is_empty() {
+        return 1.0;
+    }
+    let near = levels
+        .iter()
+        .filter(|&&v| v.abs_diff(level) as usize <= BACKGROUND_TOLERANCE)
+        .count();
+    near as f32 / levels.len() as f32
 }
 
 /// The longest run of `true`, bridging gaps of up to `max_gap` entries: (start, length).
@@ -426,6 +468,31 @@ mod tests {
         }
         for x in 10..30 {
             luma[20 * w + x] = 250.0; // a line of "text"
+        }
+        let p = Picture {
+            width: w as u32,
+            height: h as u32,
+            luma,
+        };
+        let block = content_block(&p).unwrap();
+        assert_eq!((block.width, block.height), (100, 80));
+    }
+
+    /// A photo with a flat wall (a colour other than the screen's) at its top and in its
+    /// middle columns is kept whole: only lines flat in the screen's colour are background.
+    #[test]
+    fn keeps_a_photos_own_flat_areas() {
+        let (w, h) = (100usize, 200usize);
+        let mut luma = vec![20.0f32; w * h];
+        for y in 60..140 {
+            for x in 0..w {
+                let flat = y < 80 || (40..60).contains(&x);
+                luma[y * w + x] = if flat {
+                    200.0
+                } else {
+                    ((x * 37 + y * 91) % 200) as f32
+                };
+            }
         }
         let p = Picture {
             width: w as u32,
