@@ -308,6 +308,16 @@ mod tests {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PdqHasher;
 
+/// The crop `(x, y, width, height)` clamped to `picture`, as [`Picture::crop`] clamps it.
+fn clamp_rect(
+    picture: &Picture,
+    (x, y, w, h): (u32, u32, u32, u32),
+) -> (usize, usize, usize, usize) {
+    let (pw, ph) = (picture.width as usize, picture.height as usize);
+    let (x, y) = ((x as usize).min(pw), (y as usize).min(ph));
+    (x, y, (w as usize).min(pw - x), (h as usize).min(ph - y))
+}
+
 impl PdqHasher {
     /// Hashes crops of `picture` (clamped to it): one filter pass per window size shared by
     /// two or more crops, each of those decimated from it by `shared`; a crop alone with its
@@ -321,13 +331,8 @@ impl PdqHasher {
         shared: impl Fn(Option<&pdq::JaroszFiltered>, (usize, usize, usize, usize)) -> T,
     ) -> Vec<T> {
         let (pw, ph) = (picture.width as usize, picture.height as usize);
-        let rects: Vec<(usize, usize, usize, usize)> = crops
-            .iter()
-            .map(|&(x, y, w, h)| {
-                let (x, y) = ((x as usize).min(pw), (y as usize).min(ph));
-                (x, y, (w as usize).min(pw - x), (h as usize).min(ph - y))
-            })
-            .collect();
+        let rects: Vec<(usize, usize, usize, usize)> =
+            crops.iter().map(|&c| clamp_rect(picture, c)).collect();
         let windows: Vec<(usize, usize)> = rects
             .iter()
             .map(|&(_, _, w, h)| pdq::jarosz_windows(w, h))
@@ -387,9 +392,8 @@ impl FrameHasher for PdqHasher {
         };
         crops
             .iter()
-            .map(|&(x, y, w, h)| {
-                let (x, y) = ((x as usize).min(pw), (y as usize).min(ph));
-                let (w, h) = ((w as usize).min(pw - x), (h as usize).min(ph - y));
+            .map(|&c| {
+                let (x, y, w, h) = clamp_rect(picture, c);
                 let out = filtered.crop_pdq(x, y, w, h).unwrap_or_default();
                 PictureHash {
                     hash: Hash256(out.hash),

@@ -253,6 +253,22 @@ pub fn pdq_from_luma(luma: &[f32], width: usize, height: usize) -> PdqOutput {
 // ---------------------------------------------------------------------------
 // Downsampling: Jarosz filter + decimation (downscaling.cpp).
 
+/// Meta's `box1DFloat` along every row of `src` (whole rows of `width`) into `dst`: [`LANES`]
+/// rows at once when there are exactly that many, else one at a time (each row sees the
+/// reference's sequence of operations either way).
+fn box_rows(src: &[f32], dst: &mut [f32], width: usize, window: usize) {
+    if src.len() == width * LANES {
+        let inp: [&[f32]; LANES] = std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
+        let mut it = dst.chunks_exact_mut(width);
+        let mut outp: [&mut [f32]; LANES] = std::array::from_fn(|_| it.next().unwrap_or_default());
+        box_lines(inp, &mut outp, window);
+    } else {
+        for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
+            box_lines([sr], &mut [dr], window);
+        }
+    }
+}
+
 /// Meta's `computeJaroszFilterWindowSize(old, new)`: `ceil(old / (2 * new))`.
 fn jarosz_window_size(old_dim: usize, new_dim: usize) -> usize {
     // Meta: (old + 2 * new - 1) / (2 * new), i.e. a rounded-up division.
@@ -370,16 +386,8 @@ fn downsample(luma: &[f32], width: usize, height: usize, s: &mut Scratch, out: &
             for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
                 box_line_exact(sr, dr, win_rows, acc, level, level_next);
             }
-        } else if n == LANES {
-            let inp: [&[f32]; LANES] = std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
-            let mut it = dst.chunks_exact_mut(width);
-            let mut outp: [&mut [f32]; LANES] =
-                std::array::from_fn(|_| it.next().unwrap_or_default());
-            box_lines(inp, &mut outp, win_rows);
         } else {
-            for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
-                box_lines([sr], &mut [dr], win_rows);
-            }
+            box_rows(src, dst, width, win_rows);
         }
         n
     };

@@ -2,7 +2,7 @@
 //! whole picture and each crop's 64x64 PDQ input is decimated from it.
 
 use super::{
-    bits_from_dct, box_lines, box_phases, dct64_to_16, decimate_index, dihedral_hashes,
+    bits_from_dct, box_phases, box_rows, dct64_to_16, decimate_index, dihedral_hashes,
     jarosz_window_size, quality_metric, HashBits, Mat64, PdqOutput, DIHEDRAL_ORIGINAL,
     DOWNSAMPLE_DIM, LANES, MIN_HASHABLE_DIM,
 };
@@ -59,18 +59,7 @@ impl JaroszFiltered {
         for _ in 0..2 {
             // Rows, LANES at a time (each with the reference's sequence of operations).
             for (src, dst) in a.chunks(width * LANES).zip(b.chunks_mut(width * LANES)) {
-                if src.len() == width * LANES {
-                    let inp: [&[f32]; LANES] =
-                        std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
-                    let mut it = dst.chunks_exact_mut(width);
-                    let mut outp: [&mut [f32]; LANES] =
-                        std::array::from_fn(|_| it.next().unwrap_or_default());
-                    box_lines(inp, &mut outp, wr);
-                } else {
-                    for (sr, dr) in src.chunks_exact(width).zip(dst.chunks_exact_mut(width)) {
-                        box_lines([sr], &mut [dr], wr);
-                    }
-                }
+                box_rows(src, dst, width, wr);
             }
             box_columns_all(&b, &mut a, width, height, wc);
         }
