@@ -17,13 +17,20 @@ use std::path::Path;
 pub const BORDER_PROBE_FRAMES: usize = 24;
 
 /// View id of a query frame hashed whole, borders included (when borders were removed from
-/// the primary view).
-pub const UNCROPPED_VIEW: u8 = 63;
+/// the primary view). Ids 253–255 are kept for these whole-picture views; the role view lists
+/// of [`crate::hash::views`] are shorter (a reference image has about 210 views).
+pub const UNCROPPED_VIEW: u8 = 255;
 
 /// View id of a dark or low-contrast frame hashed after a contrast stretch
 /// ([`Picture::contrast_stretched`]), added only when the plain hash's quality is under
 /// [`STRETCH_BELOW_QUALITY`]. Used only inside swordnet: exported hashes are view 0.
-pub const STRETCHED_VIEW: u8 = 62;
+pub const STRETCHED_VIEW: u8 = 254;
+
+/// View id of a still colour image hashed on its HSL lightness ([`crate::media::Frame::lightness`])
+/// instead of its luminance, for references and uploads alike: a recoloured copy (hue rotated,
+/// saturation changed) keeps its lightness. Added when it differs from view 0. Used only
+/// inside swordnet: exported hashes are view 0.
+pub const LIGHTNESS_VIEW: u8 = 253;
 
 /// Frames whose plain PDQ quality is below this get a [`STRETCHED_VIEW`] too (PDQ's own
 /// match threshold on quality).
@@ -308,10 +315,33 @@ impl Hashing<'_> {
                 self.frames.push(FrameHash::new(frame.t_ms, i as u8, h));
             }
         }
+        if let (Some(lightness), false) = (&frame.lightness, self.role == Role::Plain) {
+            self.hash_lightness(frame.t_ms, lightness);
+        }
         if self.area.is_some() && self.role == Role::Query {
             let h = batched[uncropped_slot].unwrap_or_else(|| self.hasher.hash(&frame.picture));
             self.frames
                 .push(FrameHash::new(frame.t_ms, UNCROPPED_VIEW, h));
+        }
+    }
+
+    /// Adds the [`LIGHTNESS_VIEW`] of a still: its lightness picture, cut to the active area
+    /// as the frame is, hashed whole; nothing when that hash equals the frame's view 0.
+    fn hash_lightness(&mut self, t_ms: i64, lightness: &Picture) {
+        let active = match self.area {
+            Some(area) => Cow::Owned(area.apply(lightness)),
+            None => Cow::Borrowed(lightness),
+        };
+        let h = self
+            .hasher
+            .hash(&views::downscale(&active, views::VIEW_MAX_SIDE));
+        let primary = self
+            .frames
+            .iter()
+            .rev()
+            .find(|f| f.t_ms == t_ms && f.view == 0);
+        if primary.is_none_or(|p| p.hash != h.hash) {
+            self.frames.push(FrameHash::new(t_ms, LIGHTNESS_VIEW, h));
         }
     }
 }

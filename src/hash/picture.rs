@@ -21,6 +21,31 @@ impl Picture {
         }
     }
 
+    /// HSL lightness `(max(R, G, B) + min(R, G, B)) / 2` of packed 8-bit RGB (`width * height *
+    /// 3` bytes), 0–255, as a picture; `None` for a grey picture (every pixel R = G = B), whose
+    /// lightness is its luminance. Lightness is the channel a hue rotation or a saturation
+    /// change leaves alone in the HSL model (Joblove & Greenberg, "Color spaces for computer
+    /// graphics", SIGGRAPH 1978), which is how image editors' "modulate" and "hue/saturation"
+    /// tools recolour; the luminance PDQ hashes moves with both.
+    pub fn lightness_from_rgb8(width: u32, height: u32, rgb: &[u8]) -> Option<Picture> {
+        let n = (width as usize * height as usize).min(rgb.len() / 3);
+        let pixels = rgb[..n * 3].chunks_exact(3);
+        if pixels.clone().all(|p| p[0] == p[1] && p[1] == p[2]) {
+            return None;
+        }
+        let luma = pixels
+            .map(|p| {
+                let (max, min) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
+                (f32::from(max) + f32::from(min)) * 0.5
+            })
+            .collect();
+        Some(Picture {
+            width,
+            height,
+            luma,
+        })
+    }
+
     /// From packed 8-bit RGB, with Meta's PDQ luminance weights.
     pub fn from_rgb8(width: u32, height: u32, rgb: &[u8]) -> Picture {
         Picture {

@@ -426,6 +426,8 @@ mod tests {
     fn view_counts_and_crop_sizes() {
         assert_eq!(reference_image_views(100, 100).len(), 1 + 121 + 64 + 3);
         assert_eq!(reference_image_views(150, 100).len(), 1 + 121 + 64 + 3 + 18);
+        // View ids above the lists are kept for the whole-picture views (fingerprint.rs).
+        assert!(reference_image_views(10_000, 100).len() < 253);
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
         assert_eq!(reference_video_views().len(), 1 + 49 + 25 + 1);
         let p = Picture {

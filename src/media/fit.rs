@@ -22,6 +22,25 @@ pub fn luma_picture(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Pictu
     }
 }
 
+/// As [`luma_picture`], with the reduced picture's HSL lightness beside it
+/// ([`Picture::lightness_from_rgb8`]; `None` for a grey picture).
+pub fn luma_and_lightness(
+    width: u32,
+    height: u32,
+    rgb: &[u8],
+    max_side: u32,
+) -> (Picture, Option<Picture>) {
+    let small = reduce_rgb(width, height, rgb, max_side);
+    let (w, h, rgb) = match &small {
+        Some((w, h, small)) => (*w, *h, small.as_slice()),
+        None => (width, height, rgb),
+    };
+    (
+        Picture::from_rgb8(w, h, rgb),
+        Picture::lightness_from_rgb8(w, h, rgb),
+    )
+}
+
 /// `rgb` area-averaged down to fit `max_side`; `None` when it already fits (or cannot be
 /// resized, which leaves the picture at full size rather than failing the file).
 fn reduce_rgb(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Option<(u32, u32, Vec<u8>)> {
@@ -56,6 +75,26 @@ mod tests {
         let mean = p.luma.iter().sum::<f32>() / p.luma.len() as f32;
         assert!((mean - 127.5).abs() < 1.0, "mean {mean}");
         assert!(p.luma[0] < 1.0 && p.luma[511] > 254.0);
+    }
+
+    #[test]
+    fn lightness_of_colour_pictures_only() {
+        // A red / blue split: luma differs (76 vs 29), lightness does not (127.5 both).
+        let (w, h) = (1024u32, 2u32);
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
+            px[if (i as u32 % w) < w / 2 { 0 } else { 2 }] = 255;
+        }
+        let (luma, lightness) = luma_and_lightness(w, h, &rgb, 512);
+        let lightness = lightness.unwrap();
+        assert_eq!(
+            (lightness.width, lightness.height),
+            (luma.width, luma.height)
+        );
+        assert!((luma.luma[0] - 76.245).abs() < 0.01 && (luma.luma[511] - 29.07).abs() < 0.01);
+        assert!(lightness.luma.iter().all(|&v| v == 127.5));
+        let grey = vec![90u8; 300 * 200 * 3];
+        assert_eq!(luma_and_lightness(300, 200, &grey, 512).1, None);
     }
 
     #[test]

@@ -139,6 +139,11 @@ fn dimensions_from<R: BufRead + Seek>(
 /// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture, reduced to
 /// fit `max_side` ([`fit`]).
 fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
+    fit::luma_picture(rgba.width(), rgba.height(), &flattened_rgb(rgba), max_side)
+}
+
+/// `rgba` composited onto [`ALPHA_BACKGROUND`]: packed 8-bit RGB.
+fn flattened_rgb(rgba: &RgbaImage) -> Vec<u8> {
     let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
     for p in rgba.pixels() {
         let a = p.0[3] as u32;
@@ -147,17 +152,20 @@ fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
             rgb.push(v as u8);
         }
     }
-    fit::luma_picture(rgba.width(), rgba.height(), &rgb, max_side)
+    rgb
 }
 
-fn to_picture(img: &DynamicImage, max_side: u32) -> Picture {
+/// A still image's luminance and, for a colour image, its HSL lightness
+/// ([`Frame::lightness`]), both reduced to fit `max_side`.
+fn to_pictures(img: &DynamicImage, max_side: u32) -> (Picture, Option<Picture>) {
     if img.color().has_alpha() {
-        flatten(&img.to_rgba8(), max_side)
+        let rgb = flattened_rgb(&img.to_rgba8());
+        fit::luma_and_lightness(img.width(), img.height(), &rgb, max_side)
     } else if let Some(rgb) = img.as_rgb8() {
-        fit::luma_picture(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
+        fit::luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
     } else {
         let rgb = img.to_rgb8();
-        fit::luma_picture(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
+        fit::luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
     }
 }
 
@@ -214,7 +222,7 @@ fn decode_pictures<R: BufRead + Seek>(
         return Ok(info);
     }
     rewind(input)?;
-    let (picture, width, height) = guarded("image", || {
+    let ((picture, lightness), width, height) = guarded("image", || {
         let mut decoder = reader(&mut *input, format, limits)
             .into_decoder()
             .map_err(decode_error)?;
@@ -223,7 +231,7 @@ fn decode_pictures<R: BufRead + Seek>(
             .unwrap_or(image::metadata::Orientation::NoTransforms);
         let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
         img.apply_orientation(orientation);
-        Ok((to_picture(&img, max_side), img.width(), img.height()))
+        Ok((to_pictures(&img, max_side), img.width(), img.height()))
     })?;
     let info = ImageInfo {
         width,
@@ -232,7 +240,11 @@ fn decode_pictures<R: BufRead + Seek>(
         frame_count: 1,
         duration_ms: 0,
     };
-    on_frame(Frame { t_ms: 0, picture });
+    on_frame(Frame {
+        t_ms: 0,
+        picture,
+        lightness,
+    });
     Ok(info)
 }
 
@@ -536,6 +548,7 @@ fn decode_animation<R: BufRead + Seek>(
                     stopped = !on_frame(Frame {
                         t_ms: t0,
                         picture: flatten(&b0, max_side),
+                        lightness: None,
                     });
                 }
             }
@@ -543,6 +556,7 @@ fn decode_animation<R: BufRead + Seek>(
                 stopped = !on_frame(Frame {
                     t_ms,
                     picture: flatten(&buffer, max_side),
+                    lightness: None,
                 });
             }
         }

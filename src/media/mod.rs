@@ -27,6 +27,10 @@ pub struct Frame {
     pub t_ms: i64,
     /// The picture's luminance.
     pub picture: Picture,
+    /// A still colour image's HSL lightness, same size as `picture`
+    /// ([`Picture::lightness_from_rgb8`]); `None` for video frames, animated images' frames and
+    /// grey pictures.
+    pub lightness: Option<Picture>,
 }
 
 /// Whether a medium is a still image or has a time axis (video, animated image).

@@ -90,6 +90,7 @@ impl VideoBackend for BuiltinBackend {
                 on_frame(Frame {
                     t_ms: f.t_ms,
                     picture: full_range(f.width, f.height, &f.pixels),
+                    lightness: None,
                 })
             },
         );

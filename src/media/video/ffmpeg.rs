@@ -291,6 +291,7 @@ impl VideoBackend for FfmpegBackend {
             if !on_frame(Frame {
                 t_ms,
                 picture: Picture::from_gray8(w, h, &buf),
+                lightness: None,
             }) {
                 stopped_early = true;
                 break;
