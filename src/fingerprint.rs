@@ -197,8 +197,15 @@ impl Hashing<'_> {
 
     fn decide(&mut self) {
         let pictures: Vec<&Picture> = self.pending.iter().map(|f| &f.picture).collect();
-        self.area = borders::detect(&pictures, self.mode);
         let still = self.pending.len() == 1 && self.pending[0].t_ms == 0;
+        // A reference photo is kept whole: in one picture a flat backdrop (a studio wall, a
+        // sky) looks just like padding, and an upload's bars are removed on its side anyway
+        // (with its uncropped view kept).
+        self.area = if still && self.role == Role::Reference {
+            None
+        } else {
+            borders::detect(&pictures, self.mode)
+        };
         self.views = match (self.role, still) {
             (Role::Plain, _) => vec![View::Primary],
             (Role::Reference, true) => {

@@ -1,4 +1,5 @@
-//! Still images: a recoloured copy matches on its lightness view.
+//! Still images: a recoloured copy matches on its lightness view; a reference photo is hashed
+//! whole even when its edges are flat.
 
 mod common;
 
@@ -61,4 +62,28 @@ fn grey_images_get_no_lightness_view() {
         view(&fingerprint(&path, Role::Reference), LIGHTNESS_VIEW),
         None
     );
+}
+
+/// A photo on a flat backdrop (here flat margins on both sides, as padding would be): an
+/// upload loses them as bars (and keeps an uncropped view), the reference is kept whole.
+#[test]
+fn reference_photo_with_flat_edges_is_kept_whole() {
+    let photo = image::open(common::samples().join("references/p_sk_rocket.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let (w, h) = (photo.width() + 200, photo.height());
+    let padded = RgbImage::from_fn(w, h, |x, y| {
+        if (100..100 + photo.width()).contains(&x) {
+            *photo.get_pixel(x - 100, y)
+        } else {
+            Rgb([230, 210, 60])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("padded.png");
+    padded.save(&path).unwrap();
+    assert_eq!(fingerprint(&path, Role::Reference).active_area, None);
+    let area = fingerprint(&path, Role::Query).active_area.unwrap();
+    let expected = photo.width() as f32 / w as f32;
+    assert!((area.w - expected).abs() < 0.01, "{area:?}");
 }
