@@ -60,7 +60,7 @@ impl View {
 }
 
 /// Standard aspect ratios (width / height) of films and phone videos.
-const STANDARD_ASPECTS: [f32; 6] = [16.0 / 9.0, 4.0 / 3.0, 1.85, 2.39, 9.0 / 16.0, 1.0];
+pub(crate) const STANDARD_ASPECTS: [f32; 6] = [16.0 / 9.0, 4.0 / 3.0, 1.85, 2.39, 9.0 / 16.0, 1.0];
 
 /// Longest side, in pixels, pictures are reduced to before extra views are made. PDQ drifts
 /// badly on small inputs (a 134 px wide crop hashed 50+ bits away from the same crop at 1080
