@@ -3,8 +3,9 @@
 //! [`LinearIndex::search`] and [`LinearIndex::search_range`] are the plain loop over
 //! [`Hash256::distance`]; the blocked many-query scan ([`scan_many`], behind `search_many`)
 //! rejects a hash as soon as its first 128 bits differ in more than `radius` bits and, on
-//! x86-64 CPUs that have it, counts bits with the `popcnt` instruction (chosen at run time).
-//! Tests check it hit for hit against the plain loop.
+//! x86-64 CPUs that have it, counts bits with the `popcnt` instruction, or with AVX-512
+//! VPOPCNTQ over eight hashes at a time from a word-by-word copy of each block (chosen at run
+//! time). Tests check every kernel hit for hit against the plain loop.
 
 use super::{HammingIndex, Hit};
 use crate::hash::Hash256;
@@ -41,6 +42,7 @@ impl LinearIndex {
 
 /// Blocked scan of `hashes` (ids are positions): each cached block serves a group of queries,
 /// the groups run in parallel (rayon). `out[i]` receives the hits of `queries[i]`, in id order.
+/// With AVX-512 each block is first laid out word by word ([`Columns`]) for the wide kernel.
 pub(crate) fn scan_many(
     hashes: &[Hash256],
     queries: &[Hash256],
@@ -48,12 +50,21 @@ pub(crate) fn scan_many(
     out: &mut [Vec<Hit>],
 ) {
     assert!(out.len() >= queries.len(), "one output per query");
+    let wide = avx512_available();
     queries
         .par_chunks(QUERIES_PER_TASK)
         .zip(out.par_chunks_mut(QUERIES_PER_TASK))
         .for_each(|(queries, out)| {
+            let mut columns = Columns::default();
             for (block_index, block) in hashes.chunks(BLOCK).enumerate() {
                 let base = block_index * BLOCK;
+                #[cfg(target_arch = "x86_64")]
+                if wide {
+                    columns.fill(block);
+                    // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (`avx512_available`).
+                    unsafe { avx512::scan_columns_many(queries, &columns, base, radius, out) };
+                    continue;
+                }
                 for (q, hits) in queries.iter().zip(out.iter_mut()) {
                     scan_block_dispatch(q, block, base, radius, hits);
                 }
@@ -61,7 +72,37 @@ pub(crate) fn scan_many(
         });
 }
 
-/// [`scan_block`] with the fastest bit count this CPU has.
+/// True when this CPU has AVX-512F with VPOPCNTDQ (checked at run time).
+fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// A block of hashes stored word by word: `words[k][i]` is word `k` of hash `i`, so that one
+/// 512-bit load holds the same word of eight hashes.
+#[derive(Debug, Default)]
+struct Columns {
+    words: [Vec<u64>; 4],
+}
+
+impl Columns {
+    /// Lays out `block`, replacing what was there.
+    fn fill(&mut self, block: &[Hash256]) {
+        for (k, column) in self.words.iter_mut().enumerate() {
+            column.clear();
+            column.extend(block.iter().map(|h| h.0[k]));
+        }
+    }
+}
+
+/// [`scan_block`] with the fastest bit count this CPU has short of AVX-512.
 fn scan_block_dispatch(
     query: &Hash256,
     block: &[Hash256],
@@ -71,13 +112,6 @@ fn scan_block_dispatch(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
-        {
-            // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (checked just above).
-            unsafe { avx512::scan_block(query, block, base, radius, hits) };
-            return;
-        }
         if std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: the CPU has the `popcnt` instruction (checked just above).
             unsafe { scan_block_popcnt(query, block, base, radius, hits) };
@@ -87,53 +121,88 @@ fn scan_block_dispatch(
     scan_block(query, block, base, radius, hits);
 }
 
-/// The scan with AVX-512: two hashes per 512-bit register, XOR with the query, `vpopcntq` per
-/// 64-bit word, the four words of each hash summed by two shuffles, compared with `radius`.
+/// The scan with AVX-512 over [`Columns`]: eight hashes per step, each of the four words XORed
+/// with the query's, counted with `vpopcntq` and summed lane by lane, compared with `radius`.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{Hash256, Hit};
+    use super::{Columns, Hash256, Hit};
     use std::arch::x86_64::*;
 
-    /// As [`super::scan_block`] (same hits, same order).
+    /// As [`super::scan_block`] for each of `queries` over the block laid out in `columns`
+    /// (same hits, same order): `hits[i]` receives the hits of `queries[i]`. Queries go four
+    /// at a time, so that each load of eight hashes' words serves four queries.
     #[target_feature(enable = "avx512f,avx512vpopcntdq")]
-    pub(super) fn scan_block(
-        query: &Hash256,
-        block: &[Hash256],
+    pub(super) fn scan_columns_many(
+        queries: &[Hash256],
+        columns: &Columns,
         base: usize,
         radius: u32,
-        hits: &mut Vec<Hit>,
+        hits: &mut [Vec<Hit>],
     ) {
-        let q = query.0.map(|w| w as i64);
-        let qq = _mm512_set_epi64(q[3], q[2], q[1], q[0], q[3], q[2], q[1], q[0]);
+        let mut groups = queries.chunks_exact(4).zip(hits.chunks_exact_mut(4));
+        for (q, h) in &mut groups {
+            let q: &[Hash256; 4] = q.try_into().expect("chunks of 4");
+            scan_columns_n::<4>(q, columns, base, radius, h);
+        }
+        let done = queries.len() / 4 * 4;
+        for (q, h) in queries[done..].iter().zip(&mut hits[done..]) {
+            scan_columns_n::<1>(&[*q], columns, base, radius, std::slice::from_mut(h));
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+    fn scan_columns_n<const N: usize>(
+        queries: &[Hash256; N],
+        columns: &Columns,
+        base: usize,
+        radius: u32,
+        hits: &mut [Vec<Hit>],
+    ) {
+        let n = columns.words[0].len();
+        let q: [[__m512i; 4]; N] = queries.map(|q| q.0.map(|w| _mm512_set1_epi64(w as i64)));
         let limit = _mm512_set1_epi64(radius as i64);
-        let pairs = block.chunks_exact(2);
-        let rest = pairs.remainder();
-        for (p, pair) in pairs.enumerate() {
-            // SAFETY: `pair` is two consecutive `Hash256` (`[u64; 4]`, 64 bytes in all);
-            // the load is unaligned.
-            let r = unsafe { _mm512_loadu_si512(pair.as_ptr().cast()) };
-            let counts = _mm512_popcnt_epi64(_mm512_xor_si512(qq, r));
-            // Words (0 1 2 3 | 4 5 6 7): add neighbours, then neighbouring 128-bit lanes, so
-            // every word of a half holds its hash's distance.
-            let s = _mm512_add_epi64(counts, _mm512_shuffle_epi32::<0x4E>(counts));
-            let s = _mm512_add_epi64(s, _mm512_shuffle_i64x2::<0xB1>(s, s));
-            let within = _mm512_cmple_epu64_mask(s, limit);
-            if within != 0 {
-                let mut d = [0u64; 8];
-                // SAFETY: `d` is 64 bytes; the store is unaligned.
-                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), s) };
-                for (k, lane) in [(0usize, 0usize), (1, 4)] {
-                    if within & (1 << lane) != 0 {
-                        hits.push(Hit {
-                            id: (base + 2 * p + k) as u32,
-                            distance: d[lane] as u32,
-                        });
+        let mut i = 0;
+        while i + 8 <= n {
+            // SAFETY: `i + 8 <= n` = every column's length; the loads are unaligned.
+            let r: [__m512i; 4] = std::array::from_fn(|k| unsafe {
+                _mm512_loadu_si512(columns.words[k][i..i + 8].as_ptr().cast())
+            });
+            for (qq, out) in q.iter().zip(hits.iter_mut()) {
+                let mut sum = _mm512_popcnt_epi64(_mm512_xor_si512(qq[0], r[0]));
+                for k in 1..4 {
+                    sum = _mm512_add_epi64(sum, _mm512_popcnt_epi64(_mm512_xor_si512(qq[k], r[k])));
+                }
+                let within = _mm512_cmple_epu64_mask(sum, limit);
+                if within != 0 {
+                    let mut d = [0u64; 8];
+                    // SAFETY: `d` is 64 bytes; the store is unaligned.
+                    unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), sum) };
+                    for (lane, &distance) in d.iter().enumerate() {
+                        if within & (1 << lane) != 0 {
+                            out.push(Hit {
+                                id: (base + i + lane) as u32,
+                                distance: distance as u32,
+                            });
+                        }
                     }
                 }
             }
+            i += 8;
         }
-        let done = block.len() - rest.len();
-        super::scan_block(query, rest, base + done, radius, hits);
+        for (query, out) in queries.iter().zip(hits.iter_mut()) {
+            for j in i..n {
+                let d: u32 = (0..4)
+                    .map(|k| (query.0[k] ^ columns.words[k][j]).count_ones())
+                    .sum();
+                if d <= radius {
+                    out.push(Hit {
+                        id: (base + j) as u32,
+                        distance: d,
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -273,13 +342,33 @@ mod tests {
                         unsafe { scan_block_popcnt(&query, part, 7, radius, &mut got) };
                         assert_eq!(got, plain, "popcnt, radius {radius}, len {len}");
                     }
-                    if std::arch::is_x86_feature_detected!("avx512f")
-                        && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
-                    {
+                    if avx512_available() {
                         got.clear();
+                        let mut columns = Columns::default();
+                        columns.fill(part);
                         // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (checked).
-                        unsafe { avx512::scan_block(&query, part, 7, radius, &mut got) };
+                        unsafe {
+                            avx512::scan_columns_many(
+                                &[query],
+                                &columns,
+                                7,
+                                radius,
+                                std::slice::from_mut(&mut got),
+                            )
+                        };
                         assert_eq!(got, plain, "avx512, radius {radius}, len {len}");
+                        // Several queries at once (groups of 4 and the rest), each as alone.
+                        let queries = [query, block[3], query, block[10], block[20], query];
+                        let mut many = vec![Vec::new(); queries.len()];
+                        // SAFETY: as above.
+                        unsafe {
+                            avx512::scan_columns_many(&queries, &columns, 7, radius, &mut many)
+                        };
+                        for (q, hits) in queries.iter().zip(&many) {
+                            let mut alone = Vec::new();
+                            scan_block(q, part, 7, radius, &mut alone);
+                            assert_eq!(hits, &alone, "avx512 x{}, radius {radius}", queries.len());
+                        }
                     }
                 }
             }
