@@ -251,10 +251,6 @@ impl Hashing<'_> {
         // Fixed-window views (crops of the active area; bands and windows of the whole frame):
         // each set hashed together, one filter pass per window size (or, for upload video
         // frames, one per picture, which also gives the primary and uncropped hashes).
-        // An upload's picture-in-picture inset is small: cut out and enlarged (below), not
-        // decimated from the frame's filter pass.
-        let query = self.role == Role::Query;
-        let is_inset = |v: &View| query && matches!(v, View::Window(_));
         let primary = self.views.iter().position(|v| *v == View::Primary);
         let primary_batched = self.one_filter && small.width == active.width && primary.is_some();
         let uncropped_batched = self.one_filter && self.area.is_some() && whole.is_some();
@@ -266,7 +262,7 @@ impl Hashing<'_> {
                 .views
                 .iter()
                 .enumerate()
-                .filter(|(_, v)| v.is_whole_frame() == whole_frame && !is_inset(v))
+                .filter(|(_, v)| v.is_whole_frame() == whole_frame)
                 .filter_map(|(i, v)| {
                     views::crop_rect(v, source.width, source.height).map(|r| (i, r))
                 })
@@ -317,11 +313,6 @@ impl Hashing<'_> {
                     Some(plain)
                 }
                 _ if batched[i].is_some() => batched[i],
-                (inset @ View::Window(_), Some(whole)) if self.role == Role::Query => {
-                    // An inset is a small picture: hashed at the working size.
-                    views::render(*inset, whole)
-                        .map(|p| self.hasher.hash(&views::enlarge(&p, views::VIEW_MAX_SIDE)))
-                }
                 (other, Some(whole)) if other.is_whole_frame() => {
                     views::render(*other, whole).map(|p| self.hasher.hash(&p))
                 }

@@ -6,8 +6,7 @@
 //! sides. Among rectangles whose sides are supported (or lie on the frame edge), the inset is
 //! the one with a film's aspect ratio (a side on the frame edge is first moved in to the
 //! nearest standard aspect), then with the most sides on lines, then the largest. Static
-//! scenes also have persistent edges, so the result is only an extra query view, hashed at the
-//! working size (an inset is small, and PDQ drifts on small pictures).
+//! scenes also have persistent edges, so the result is only an extra query view.
 
 use super::borders::ActiveArea;
 use super::views::STANDARD_ASPECTS;
