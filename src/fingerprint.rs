@@ -299,10 +299,12 @@ impl Hashing<'_> {
                 batched[i] = Some(h);
             }
         }
+        let mut primary_hash = None;
         for (i, view) in self.views.iter().enumerate() {
             let hash = match (view, &whole) {
                 (View::Primary, _) => {
                     let plain = batched[i].unwrap_or_else(|| self.hasher.hash(&active));
+                    primary_hash = Some(plain.hash);
                     if plain.quality < STRETCH_BELOW_QUALITY {
                         if let Some(stretched) = active.contrast_stretched() {
                             let h = self.hasher.hash(&stretched);
@@ -323,7 +325,7 @@ impl Hashing<'_> {
             }
         }
         if let (Some(lightness), false) = (&frame.lightness, self.role == Role::Plain) {
-            self.hash_lightness(frame.t_ms, lightness);
+            self.hash_lightness(frame.t_ms, lightness, primary_hash);
         }
         if self.area.is_some() && self.role == Role::Query {
             let h = batched[uncropped_slot].unwrap_or_else(|| self.hasher.hash(&frame.picture));
@@ -333,8 +335,8 @@ impl Hashing<'_> {
     }
 
     /// Adds the [`LIGHTNESS_VIEW`] of a still: its lightness picture, cut to the active area
-    /// as the frame is, hashed whole; nothing when that hash equals the frame's view 0.
-    fn hash_lightness(&mut self, t_ms: i64, lightness: &Picture) {
+    /// as the frame is, hashed whole; nothing when that hash equals `primary` (view 0's).
+    fn hash_lightness(&mut self, t_ms: i64, lightness: &Picture, primary: Option<Hash256>) {
         let active = match self.area {
             Some(area) => Cow::Owned(area.apply(lightness)),
             None => Cow::Borrowed(lightness),
@@ -342,12 +344,7 @@ impl Hashing<'_> {
         let h = self
             .hasher
             .hash(&views::downscale(&active, views::VIEW_MAX_SIDE));
-        let primary = self
-            .frames
-            .iter()
-            .rev()
-            .find(|f| f.t_ms == t_ms && f.view == 0);
-        if primary.is_none_or(|p| p.hash != h.hash) {
+        if primary != Some(h.hash) {
             self.frames.push(FrameHash::new(t_ms, LIGHTNESS_VIEW, h));
         }
     }

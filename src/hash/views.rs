@@ -520,23 +520,33 @@ mod tests {
         assert!(matches!(enlarge(&p, 3), Cow::Borrowed(_)));
     }
 
-    #[test]
-    fn finds_photo_between_text_bars() {
+    /// A 100 x 200 screen of level 20 with a textured photo in rows 60..140; pixels of the
+    /// photo where `flat(x, y)` are a flat 200 instead.
+    fn screen_with_photo(flat: impl Fn(usize, usize) -> bool) -> Picture {
         let (w, h) = (100usize, 200usize);
         let mut luma = vec![20.0f32; w * h];
         for y in 60..140 {
             for x in 0..w {
-                luma[y * w + x] = ((x * 37 + y * 91) % 200) as f32;
+                luma[y * w + x] = if flat(x, y) {
+                    200.0
+                } else {
+                    ((x * 37 + y * 91) % 200) as f32
+                };
             }
         }
-        for x in 10..30 {
-            luma[20 * w + x] = 250.0; // a line of "text"
-        }
-        let p = Picture {
+        Picture {
             width: w as u32,
             height: h as u32,
             luma,
-        };
+        }
+    }
+
+    #[test]
+    fn finds_photo_between_text_bars() {
+        let mut p = screen_with_photo(|_, _| false);
+        for x in 10..30 {
+            p.luma[20 * 100 + x] = 250.0; // a line of "text"
+        }
         let block = content_block(&p).unwrap();
         assert_eq!((block.width, block.height), (100, 80));
         // The view is the block at the working size.
@@ -548,23 +558,7 @@ mod tests {
     /// middle columns is kept whole: only lines flat in the screen's colour are background.
     #[test]
     fn keeps_a_photos_own_flat_areas() {
-        let (w, h) = (100usize, 200usize);
-        let mut luma = vec![20.0f32; w * h];
-        for y in 60..140 {
-            for x in 0..w {
-                let flat = y < 80 || (40..60).contains(&x);
-                luma[y * w + x] = if flat {
-                    200.0
-                } else {
-                    ((x * 37 + y * 91) % 200) as f32
-                };
-            }
-        }
-        let p = Picture {
-            width: w as u32,
-            height: h as u32,
-            luma,
-        };
+        let p = screen_with_photo(|x, y| y < 80 || (40..60).contains(&x));
         let block = content_block(&p).unwrap();
         assert_eq!((block.width, block.height), (100, 80));
     }

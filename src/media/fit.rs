@@ -9,9 +9,11 @@
 //! picture the hashers see is at most `max_side` px a side.
 
 use crate::hash::Picture;
+use crate::media::image::ALPHA_BACKGROUND;
 use crate::media::video::fit_within;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, RgbaImage};
 
 /// The luminance picture of packed 8-bit RGB `rgb` (`width * height * 3` bytes), reduced first
 /// so that its longer side is at most `max_side` px (0: never reduced; never enlarged).
@@ -53,6 +55,39 @@ fn reduce_rgb(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Option<(u32
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
     Resizer::new().resize(&src, &mut dst, &options).ok()?;
     Some((w, h, dst.into_vec()))
+}
+
+/// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture, reduced to
+/// fit `max_side`.
+pub fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
+    luma_picture(rgba.width(), rgba.height(), &flattened_rgb(rgba), max_side)
+}
+
+/// `rgba` composited onto [`ALPHA_BACKGROUND`]: packed 8-bit RGB.
+fn flattened_rgb(rgba: &RgbaImage) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
+    for p in rgba.pixels() {
+        let a = p.0[3] as u32;
+        for (channel, background) in p.0[..3].iter().zip(ALPHA_BACKGROUND) {
+            let v = (*channel as u32 * a + background as u32 * (255 - a) + 127) / 255;
+            rgb.push(v as u8);
+        }
+    }
+    rgb
+}
+
+/// A still image's luminance and, for a colour image, its HSL lightness
+/// ([`crate::media::Frame::lightness`]), both reduced to fit `max_side`.
+pub fn still_pictures(img: &DynamicImage, max_side: u32) -> (Picture, Option<Picture>) {
+    if img.color().has_alpha() {
+        let rgb = flattened_rgb(&img.to_rgba8());
+        luma_and_lightness(img.width(), img.height(), &rgb, max_side)
+    } else if let Some(rgb) = img.as_rgb8() {
+        luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
+    } else {
+        let rgb = img.to_rgb8();
+        luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@
 //! [`ErrorKind::Decode`].
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::hash::Picture;
 use crate::limits::Limits;
 use crate::media::{fit, Frame};
 use crate::sampler::SamplePlan;
@@ -136,39 +135,6 @@ fn dimensions_from<R: BufRead + Seek>(
     })
 }
 
-/// Composites `rgba` onto [`ALPHA_BACKGROUND`] and returns the luminance picture, reduced to
-/// fit `max_side` ([`fit`]).
-fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
-    fit::luma_picture(rgba.width(), rgba.height(), &flattened_rgb(rgba), max_side)
-}
-
-/// `rgba` composited onto [`ALPHA_BACKGROUND`]: packed 8-bit RGB.
-fn flattened_rgb(rgba: &RgbaImage) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
-    for p in rgba.pixels() {
-        let a = p.0[3] as u32;
-        for (channel, background) in p.0[..3].iter().zip(ALPHA_BACKGROUND) {
-            let v = (*channel as u32 * a + background as u32 * (255 - a) + 127) / 255;
-            rgb.push(v as u8);
-        }
-    }
-    rgb
-}
-
-/// A still image's luminance and, for a colour image, its HSL lightness
-/// ([`Frame::lightness`]), both reduced to fit `max_side`.
-fn to_pictures(img: &DynamicImage, max_side: u32) -> (Picture, Option<Picture>) {
-    if img.color().has_alpha() {
-        let rgb = flattened_rgb(&img.to_rgba8());
-        fit::luma_and_lightness(img.width(), img.height(), &rgb, max_side)
-    } else if let Some(rgb) = img.as_rgb8() {
-        fit::luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
-    } else {
-        let rgb = img.to_rgb8();
-        fit::luma_and_lightness(rgb.width(), rgb.height(), rgb.as_raw(), max_side)
-    }
-}
-
 /// Decodes an image file's bytes; calls `on_frame` for each frame the plan takes (a still has
 /// one frame at 0 ms), each picture reduced so that its longer side is at most `max_side` px
 /// (0: full size; [`fit`]). Errors: [`ErrorKind::TooLarge`] / [`ErrorKind::TooSmall`] from the header,
@@ -231,7 +197,11 @@ fn decode_pictures<R: BufRead + Seek>(
             .unwrap_or(image::metadata::Orientation::NoTransforms);
         let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
         img.apply_orientation(orientation);
-        Ok((to_pictures(&img, max_side), img.width(), img.height()))
+        Ok((
+            fit::still_pictures(&img, max_side),
+            img.width(),
+            img.height(),
+        ))
     })?;
     let info = ImageInfo {
         width,
@@ -547,7 +517,7 @@ fn decode_animation<R: BufRead + Seek>(
                 if sampler.want(t0) {
                     stopped = !on_frame(Frame {
                         t_ms: t0,
-                        picture: flatten(&b0, max_side),
+                        picture: fit::flatten(&b0, max_side),
                         lightness: None,
                     });
                 }
@@ -555,7 +525,7 @@ fn decode_animation<R: BufRead + Seek>(
             if !stopped && sampler.want(t_ms) {
                 stopped = !on_frame(Frame {
                     t_ms,
-                    picture: flatten(&buffer, max_side),
+                    picture: fit::flatten(&buffer, max_side),
                     lightness: None,
                 });
             }
