@@ -42,7 +42,7 @@ pub fn write(
     write_with_time(out, reports, scan_id, None, takedown_only)
 }
 
-/// As [`write`], with the `time` column set to `time` (e.g. the scan's start time, UTC ISO
+/// As [`write()`], with the `time` column set to `time` (e.g. the scan's start time, UTC ISO
 /// 8601); `None` writes the current time.
 pub fn write_with_time(
     out: &mut dyn Write,

@@ -1,7 +1,7 @@
 //! Brute-force linear scan: the oracle. Compares the query with every hash (XOR + popcount).
 //!
 //! [`LinearIndex::search`] and [`LinearIndex::search_range`] are the plain loop over
-//! [`Hash256::distance`]; the blocked many-query scan ([`scan_many`], behind `search_many`)
+//! [`Hash256::distance`]; the blocked many-query scan (`scan_many`, behind `search_many`)
 //! rejects a hash as soon as its first 128 bits differ in more than `radius` bits and, on
 //! x86-64 CPUs that have it, counts bits with the `popcnt` instruction, or with AVX-512
 //! VPOPCNTQ over eight hashes at a time from a word-by-word copy of each block (chosen at run
