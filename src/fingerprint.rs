@@ -97,6 +97,10 @@ pub struct Fingerprint {
     pub active_area: Option<ActiveArea>,
     /// The decoder that read it.
     pub decoder: &'static str,
+    /// A still image's luminance as hashed (whole, borders included, longer side reduced to
+    /// at most 512 px), kept for its keypoints ([`crate::hash::keypoints`]); `None` for a
+    /// video and in [`Role::Plain`] fingerprints.
+    pub still: Option<Picture>,
 }
 
 impl Fingerprint {
@@ -146,6 +150,7 @@ pub fn fingerprint_file(
         views: Vec::new(),
         one_filter: false,
         frames: Vec::new(),
+        still: None,
     };
     let info = media::decode_file(path, options, &mut |frame| {
         state.push(frame);
@@ -164,6 +169,7 @@ pub fn fingerprint_file(
         frames: state.frames,
         active_area: state.area,
         decoder: info.decoder,
+        still: state.still,
     })
 }
 
@@ -181,6 +187,7 @@ struct Hashing<'a> {
     /// ([`FrameHasher::hash_crops_one_filter`]).
     one_filter: bool,
     frames: Vec<FrameHash>,
+    still: Option<Picture>,
 }
 
 impl Hashing<'_> {
@@ -206,6 +213,9 @@ impl Hashing<'_> {
         } else {
             borders::detect(&pictures, self.mode)
         };
+        if still && self.role != Role::Plain {
+            self.still = Some(self.pending[0].picture.clone());
+        }
         self.views = match (self.role, still) {
             (Role::Plain, _) => vec![View::Primary],
             (Role::Reference, true) => {

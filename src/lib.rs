@@ -14,11 +14,14 @@
 //! - [`media`]: sniff by magic bytes, decode images (EXIF orientation, alpha) and videos
 //!   (ffmpeg or the embedded H.264 decoder) into luminance frames with presentation times.
 //! - [`sampler`]: which frames to take (references dense, uploads sparser).
-//! - [`hash`]: PDQ (bit-exact with Meta's reference), pHash/dHash, quality, border detection.
+//! - [`hash`]: PDQ (bit-exact with Meta's reference), pHash/dHash, quality, border detection,
+//!   keypoints of still pictures (for tight crops of photos).
 //! - [`fingerprint`]: a file's ordered frame hashes.
 //! - [`store`]: the SQLite catalogue (works, frame hashes, scans, results).
-//! - [`search`]: exact Hamming radius search (linear oracle, multi-index hashing).
-//! - [`align`]: candidates → segments with offset and speed.
+//! - [`search`]: exact Hamming radius search (linear oracle, multi-index hashing), and the
+//!   local-feature search that pairs an upload photo's keypoints with the references'.
+//! - [`align`]: candidates → segments with offset and speed; keypoint pairs → the placement
+//!   of a photo inside a reference.
 //! - [`verdict`]: the policy → `infringing` / `review` / `clean`.
 //! - [`report`]: JSON Lines, CSV, tables, summaries.
 //!

@@ -65,7 +65,7 @@ fn check(row: &TruthRow, report: &QueryReport) {
 fn run(decoder: DecoderChoice) {
     let (_dir, cat) = common::catalogue();
     let (refs, _) = collect_inputs(&[common::samples().join("references")]);
-    assert_eq!(refs.len(), 4);
+    assert_eq!(refs.len(), 5);
     let engine = common::engine_over(&cat, &refs, decoder);
     let (queries, _) = collect_inputs(&[common::samples().join("queries")]);
     let reports = scan_batch(&engine, &queries, None, 2, &|_, _, _| {}).unwrap();

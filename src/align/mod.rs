@@ -8,6 +8,7 @@
 //! ranges; this can.
 
 mod line;
+pub mod placement;
 
 use serde::Serialize;
 

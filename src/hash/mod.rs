@@ -7,6 +7,7 @@
 pub mod borders;
 pub mod dct64;
 pub mod inset;
+pub mod keypoints;
 pub mod pdq;
 pub mod picture;
 pub mod views;

@@ -13,7 +13,7 @@
 //! anything else, so it opens offline and leaks nothing. A thumbnail that cannot be made (a
 //! file moved since the scan, an imported work without media) is a grey placeholder with the
 //! reason, never a failure of the report. The library only renders: [`render`] returns the
-//! page and [`write`] writes it.
+//! page and [`write()`] writes it.
 
 use super::{MatchReport, QueryReport};
 use crate::error::{Error, ErrorKind, Result};
@@ -767,6 +767,7 @@ mod tests {
             score: 0.8,
             verdict: VerdictKind::Infringing,
             reason: "because".into(),
+            keypoint_inliers: None,
         }
     }
 

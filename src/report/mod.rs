@@ -1,4 +1,4 @@
-//! Reports: the per-upload result objects and their renderings — JSON Lines ([`jsonl`]),
+//! Reports: the per-upload result objects and their renderings — JSON Lines (one [`QueryReport`] per line, via serde),
 //! CSV takedown lists ([`csv`]), the HTML evidence report ([`html`]), a terminal table
 //! ([`table`]) and summary counts ([`summary`]).
 //!
@@ -70,6 +70,10 @@ pub struct MatchReport {
     pub verdict: VerdictKind,
     /// Which rule decided it, with the numbers.
     pub reason: String,
+    /// For an image upload placed inside a reference photo by its keypoints
+    /// ([`crate::search::local`]): how many agree on the placement. Absent for hash matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keypoint_inliers: Option<u32>,
 }
 
 /// The result for one upload: one JSON Lines object.

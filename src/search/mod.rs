@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod extend;
 pub mod linear;
+pub mod local;
 pub mod mih;
 
 use crate::hash::Hash256;

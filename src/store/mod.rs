@@ -7,6 +7,7 @@
 //! run never leaves half a work behind; the content SHA-256 makes re-indexing a no-op.
 
 mod exchange;
+mod features;
 mod scans;
 mod works;
 
@@ -14,6 +15,7 @@ pub use exchange::{
     parse_pdq_csv, ExchangeSummary, ImportedFrame, ImportedWork, IMPORT_KEY_PREFIX,
     PDQ_CSV_COLUMNS, VIEW_COLUMN,
 };
+pub use features::KEYPOINT_BYTES;
 pub use scans::{ScanRow, StoredResult};
 pub use works::{default_title, NewWork, StoredFrame, WorkRow};
 
@@ -25,7 +27,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `local_features`; a version-1 catalogue is upgraded in place when opened
+/// (its photos have no keypoints until they are indexed into a new catalogue).
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +56,11 @@ CREATE TABLE IF NOT EXISTS frames (
     quality INTEGER NOT NULL,
     PRIMARY KEY (work_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS local_features (
+    work_id INTEGER PRIMARY KEY REFERENCES works(id) ON DELETE CASCADE,
+    count INTEGER NOT NULL,
+    keypoints BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),

@@ -3,6 +3,7 @@
 use super::Catalogue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::Fingerprint;
+use crate::hash::keypoints::Keypoint;
 use crate::hash::Hash256;
 use crate::paths::{path_from_bytes, path_to_bytes};
 use rusqlite::{params, OptionalExtension, Row};
@@ -97,9 +98,15 @@ impl Catalogue {
             .optional()?)
     }
 
-    /// Stores a work and its frame hashes in one transaction; returns its id. If a work with the
-    /// same SHA-256 exists, nothing is written and its id is returned with `false`.
-    pub fn add_work(&self, work: &NewWork, fingerprint: &Fingerprint) -> Result<(i64, bool)> {
+    /// Stores a work, its frame hashes and its keypoints (still works; may be empty) in one
+    /// transaction; returns its id. If a work with the same SHA-256 exists, nothing is written
+    /// and its id is returned with `false`.
+    pub fn add_work(
+        &self,
+        work: &NewWork,
+        fingerprint: &Fingerprint,
+        keypoints: &[Keypoint],
+    ) -> Result<(i64, bool)> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing: Option<i64> = tx
@@ -144,6 +151,7 @@ impl Catalogue {
                 ])?;
             }
         }
+        super::features::insert(&tx, id, keypoints)?;
         tx.commit()?;
         Ok((id, true))
     }

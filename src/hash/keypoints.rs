@@ -1,0 +1,461 @@
+//! Local features of a still picture: corner keypoints over a scale pyramid, each described by
+//! a 256-bit binary descriptor, for finding a tight crop of a photo that no whole-picture hash
+//! survives (a square cut around one subject keeps a quarter of the photo).
+//!
+//! Detection is the Harris corner measure (Harris & Stephens, "A combined corner and edge
+//! detector", Alvey Vision Conference 1988) on every level of a pyramid whose levels shrink by
+//! [`LEVEL_SCALE`]; description is BRIEF (Calonder et al., "BRIEF: Binary Robust Independent
+//! Elementary Features", ECCV 2010): 256 intensity comparisons between point pairs drawn from
+//! an isotropic Gaussian over a [`PATCH_SIDE`]-pixel patch of the smoothed level, as ORB does
+//! with a pyramid for scale (Rublee et al., "ORB: an efficient alternative to SIFT or SURF",
+//! ICCV 2011). The descriptor is upright (not steered): uploads are rarely rotated more than a
+//! few degrees, and whole-picture hashes already cover the quarter turns. A mirrored copy is
+//! matched with [`Features::mirrored`], which BRIEF gives for free by mirroring the pattern.
+
+use super::{Hash256, Picture};
+use std::sync::OnceLock;
+
+/// Each pyramid level is this much smaller (per side) than the one before: 2^(1/3), so a copy
+/// at any scale meets a level within ±12 % of its own, inside BRIEF's scale tolerance.
+pub const LEVEL_SCALE: f32 = 1.26;
+
+/// Keypoints described for a reference photo (about 44 KB stored per photo).
+pub const REFERENCE_KEYPOINTS: usize = 1000;
+
+/// Keypoints described for an image upload.
+pub const QUERY_KEYPOINTS: usize = 500;
+
+/// Side in pixels of the patch a descriptor compares pixels in (ORB's 31).
+pub const PATCH_SIDE: u32 = 31;
+
+/// Smallest side, in pixels, a pyramid level may have.
+pub const MIN_LEVEL_SIDE: u32 = 64;
+
+/// Keypoints never lie closer than this to a level's edge, so that every descriptor test
+/// reads inside the picture (half the patch, plus the smoothing radius).
+const EDGE_MARGIN: u32 = PATCH_SIDE / 2 + 3;
+
+/// Harris measure's `k` in `det(M) - k trace(M)^2` (the usual 0.04).
+const HARRIS_K: f32 = 0.04;
+
+/// Smallest Harris response a keypoint may have, in (luma units)^4 after the 3x3 window sum:
+/// flat or blank pictures (gradients of a few levels from noise and JPEG blocks) give none.
+const MIN_RESPONSE: f32 = 1.0e5;
+
+/// A corner found on one pyramid level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Keypoint {
+    /// Column in pixels of the level-0 picture.
+    pub x: f32,
+    /// Row in pixels of the level-0 picture.
+    pub y: f32,
+    /// Level-0 pixels per pixel of the level it was found on (1 on level 0, then
+    /// [`LEVEL_SCALE`]^level).
+    pub scale: f32,
+    /// BRIEF descriptor of the upright patch: bit `i` is set when the smoothed level is
+    /// darker at the first point of pair `i` than at the second.
+    pub descriptor: Hash256,
+}
+
+/// The keypoints of one picture, with the descriptors of the same points in the picture
+/// mirrored left to right (`mirrored[i]` belongs to `keypoints[i]`, whose column becomes
+/// `width - 1 - x` there).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    /// Width in pixels of the level-0 picture.
+    pub width: u32,
+    /// Height in pixels of the level-0 picture.
+    pub height: u32,
+    /// The keypoints, level by level.
+    pub keypoints: Vec<Keypoint>,
+    /// Their mirrored descriptors.
+    pub mirrored: Vec<Hash256>,
+}
+
+/// The 256 BRIEF point pairs, `(x1, y1, x2, y2)` offsets from the patch centre, drawn once
+/// from an isotropic Gaussian (sigma = [`PATCH_SIDE`] / 5, BRIEF's G II sampling) with a fixed
+/// seed and clamped to the patch: stored descriptors depend on it, so it never changes.
+fn pattern() -> &'static [[i32; 4]; 256] {
+    static PATTERN: OnceLock<[[i32; 4]; 256]> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        // SplitMix64 and Box-Muller: deterministic on every platform.
+        let mut state = 0x5357_4f52_444e_4554_u64;
+        let mut next_unit =
+            move || ((splitmix64(&mut state) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        let sigma = PATCH_SIDE as f64 / 5.0;
+        let half = (PATCH_SIDE / 2) as f64;
+        let mut gaussian = move || {
+            let (u, v) = (next_unit(), next_unit());
+            let g = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos() * sigma;
+            g.round().clamp(-half, half) as i32
+        };
+        let mut pairs = [[0i32; 4]; 256];
+        for pair in pairs.iter_mut() {
+            loop {
+                *pair = [gaussian(), gaussian(), gaussian(), gaussian()];
+                if pair[0] != pair[2] || pair[1] != pair[3] {
+                    break;
+                }
+            }
+        }
+        pairs
+    })
+}
+
+/// How a picture's keypoint budget is shared among its pyramid levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Levels {
+    /// In proportion to each level's area (most on the full-size level): for reference
+    /// photos, whose every part must keep points at full detail.
+    ByArea,
+    /// The same number on every level: for uploads, whose detail may be a tight crop enlarged
+    /// several times, met only on a coarse level.
+    Equally,
+}
+
+/// The next value of the SplitMix64 generator (Steele, Lea & Flood, "Fast splittable
+/// pseudorandom number generators", OOPSLA 2014) whose state is `state`: fixed-seed
+/// sequences that are the same on every platform.
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Up to about `max_points` keypoints of `picture`, shared among the levels as `spread_over`
+/// says, and within a level spread over its area ([`CELL_SIDE`] cells) strongest first.
+/// Pictures with a side under [`MIN_LEVEL_SIDE`] and flat pictures give none. Cost: about
+/// 15 ms for a 512 x 512 picture on one core.
+pub fn features(picture: &Picture, max_points: usize, spread_over: Levels) -> Features {
+    let mut levels = Vec::new();
+    // Low-contrast pictures (a grey storm sky) stretched to full range, so that corner
+    // strength does not depend on exposure; blank ones are left as they are and stay flat.
+    let mut level = picture
+        .contrast_stretched()
+        .unwrap_or_else(|| picture.clone());
+    let mut scale = 1.0f32;
+    while level.width.min(level.height) >= MIN_LEVEL_SIDE {
+        let next_w = (level.width as f32 / LEVEL_SCALE).round() as u32;
+        let next_h = (level.height as f32 / LEVEL_SCALE).round() as u32;
+        let Some(next) = shrink(&level, next_w, next_h) else {
+            break;
+        };
+        levels.push((level, scale));
+        level = next;
+        scale *= LEVEL_SCALE;
+    }
+    let total_area: f32 = levels
+        .iter()
+        .map(|(l, _)| (l.width * l.height) as f32)
+        .sum();
+    let mut out = Features {
+        width: picture.width,
+        height: picture.height,
+        ..Features::default()
+    };
+    for (level, scale) in &levels {
+        let share = match spread_over {
+            Levels::ByArea => (level.width * level.height) as f32 / total_area,
+            Levels::Equally => 1.0 / levels.len() as f32,
+        };
+        let budget = (max_points as f32 * share).ceil() as usize;
+        let smoothed = box_blur(&box_blur(level));
+        for (x, y) in corners(level, budget) {
+            let (descriptor, mirrored) = describe(&smoothed, x, y);
+            out.keypoints.push(Keypoint {
+                x: (x as f32 + 0.5) * scale - 0.5,
+                y: (y as f32 + 0.5) * scale - 0.5,
+                scale: *scale,
+                descriptor,
+            });
+            out.mirrored.push(mirrored);
+        }
+    }
+    out
+}
+
+/// The `budget` strongest Harris corners of `p` that are local maxima over their 5x5
+/// neighbourhood and at least [`EDGE_MARGIN`] from every edge.
+fn corners(p: &Picture, budget: usize) -> Vec<(u32, u32)> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let m = EDGE_MARGIN as usize;
+    if w <= 2 * m || h <= 2 * m || budget == 0 {
+        return Vec::new();
+    }
+    // Sobel gradients (scaled to luma levels per pixel), their products, then each product
+    // summed over a 3x3 window (separably).
+    let mut xx = vec![0f32; w * h];
+    let mut yy = vec![0f32; w * h];
+    let mut xy = vec![0f32; w * h];
+    let l = &p.luma;
+    for y in 1..h - 1 {
+        let (up, row, down) = (
+            &l[(y - 1) * w..y * w],
+            &l[y * w..(y + 1) * w],
+            &l[(y + 1) * w..(y + 2) * w],
+        );
+        for x in 1..w - 1 {
+            let gx = (up[x + 1] + 2.0 * row[x + 1] + down[x + 1])
+                - (up[x - 1] + 2.0 * row[x - 1] + down[x - 1]);
+            let gy =
+                (down[x - 1] + 2.0 * down[x] + down[x + 1]) - (up[x - 1] + 2.0 * up[x] + up[x + 1]);
+            let (gx, gy) = (gx * 0.125, gy * 0.125);
+            let i = y * w + x;
+            xx[i] = gx * gx;
+            yy[i] = gy * gy;
+            xy[i] = gx * gy;
+        }
+    }
+    let (xx, yy, xy) = (
+        window_sum_3x3(&xx, w, h),
+        window_sum_3x3(&yy, w, h),
+        window_sum_3x3(&xy, w, h),
+    );
+    let response: Vec<f32> = (0..w * h)
+        .map(|i| {
+            let trace = xx[i] + yy[i];
+            xx[i] * yy[i] - xy[i] * xy[i] - HARRIS_K * trace * trace
+        })
+        .collect();
+    let mut found = Vec::new();
+    for y in m..h - m {
+        let row = &response[y * w..(y + 1) * w];
+        for x in m..w - m {
+            let r = row[x];
+            if r < MIN_RESPONSE || r < row[x - 1] || r <= row[x + 1] {
+                continue;
+            }
+            let mut is_max = true;
+            'window: for ny in y - 2..=y + 2 {
+                for nx in x - 2..=x + 2 {
+                    let other = response[ny * w + nx];
+                    if other > r || (other == r && (ny, nx) < (y, x)) {
+                        is_max = false;
+                        break 'window;
+                    }
+                }
+            }
+            if is_max {
+                found.push((r, x as u32, y as u32));
+            }
+        }
+    }
+    spread(found, budget, w, h)
+}
+
+/// Side in pixels of the cells among which a level's keypoints are shared.
+pub const CELL_SIDE: usize = 48;
+
+/// Up to `budget` of the corners `(response, x, y)` of a `w` x `h` level: first an equal
+/// share of each [`CELL_SIDE`] cell's strongest, then the strongest of the rest. Without
+/// this, corners crowd into the most contrasted part of a photo (a face, whiskers) and a
+/// crop of a quieter part finds none to match.
+fn spread(mut found: Vec<(f32, u32, u32)>, budget: usize, w: usize, h: usize) -> Vec<(u32, u32)> {
+    found.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.2, a.1).cmp(&(b.2, b.1))));
+    let columns = w.div_ceil(CELL_SIDE);
+    let cells = columns * h.div_ceil(CELL_SIDE);
+    let per_cell = (budget / cells).max(1);
+    let mut taken = vec![0usize; cells];
+    let (mut first, mut rest) = (Vec::new(), Vec::new());
+    for (_, x, y) in found {
+        let cell = (y as usize / CELL_SIDE) * columns + x as usize / CELL_SIDE;
+        if taken[cell] < per_cell {
+            taken[cell] += 1;
+            first.push((x, y));
+        } else {
+            rest.push((x, y));
+        }
+    }
+    first.truncate(budget);
+    let room = budget - first.len();
+    first.extend(rest.into_iter().take(room));
+    first
+}
+
+/// Each sample of the `w` x `h` plane `v` replaced by the sum of its 3x3 window (0 on the
+/// outermost rows and columns).
+fn window_sum_3x3(v: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let mut rows = vec![0f32; w * h];
+    for y in 0..h {
+        let (src, dst) = (&v[y * w..(y + 1) * w], &mut rows[y * w..(y + 1) * w]);
+        for x in 1..w - 1 {
+            dst[x] = src[x - 1] + src[x] + src[x + 1];
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 1..h - 1 {
+        for x in 0..w {
+            out[y * w + x] = rows[(y - 1) * w + x] + rows[y * w + x] + rows[(y + 1) * w + x];
+        }
+    }
+    out
+}
+
+/// `p` resampled to `width` x `height` (convolution with a bilinear kernel widened to the
+/// reduction, so it averages like an area filter); `None` if the resizer refuses the sizes.
+fn shrink(p: &Picture, width: u32, height: u32) -> Option<Picture> {
+    use fast_image_resize::images::{Image, ImageRef};
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    let bytes: Vec<u8> = p.luma.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let src = ImageRef::new(p.width, p.height, &bytes, PixelType::F32).ok()?;
+    let mut dst = Image::new(width, height, PixelType::F32);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    Resizer::new().resize(&src, &mut dst, &options).ok()?;
+    let luma = dst
+        .buffer()
+        .chunks_exact(4)
+        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Some(Picture {
+        width,
+        height,
+        luma,
+    })
+}
+
+/// 3x3 box blur (edges replicated); twice gives BRIEF's pre-smoothing of its patch.
+fn box_blur(p: &Picture) -> Picture {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let mut horizontal = vec![0f32; w * h];
+    for y in 0..h {
+        let row = &p.luma[y * w..(y + 1) * w];
+        for x in 0..w {
+            let left = row[x.saturating_sub(1)];
+            let right = row[(x + 1).min(w - 1)];
+            horizontal[y * w + x] = (left + row[x] + right) / 3.0;
+        }
+    }
+    let mut luma = vec![0f32; w * h];
+    for y in 0..h {
+        let up = y.saturating_sub(1) * w;
+        let down = (y + 1).min(h - 1) * w;
+        for x in 0..w {
+            luma[y * w + x] =
+                (horizontal[up + x] + horizontal[y * w + x] + horizontal[down + x]) / 3.0;
+        }
+    }
+    Picture {
+        width: p.width,
+        height: p.height,
+        luma,
+    }
+}
+
+/// BRIEF descriptors at `(x, y)` of smoothed level `s`: upright, and with the pattern mirrored
+/// left to right (the descriptor of the mirrored picture's corresponding point).
+fn describe(s: &Picture, x: u32, y: u32) -> (Hash256, Hash256) {
+    let w = s.width as i32;
+    let at = |dx: i32, dy: i32| s.luma[((y as i32 + dy) * w + x as i32 + dx) as usize];
+    let mut upright = [0u64; 4];
+    let mut mirrored = [0u64; 4];
+    for (i, [x1, y1, x2, y2]) in pattern().iter().copied().enumerate() {
+        if at(x1, y1) < at(x2, y2) {
+            upright[i / 64] |= 1 << (i % 64);
+        }
+        if at(-x1, y1) < at(-x2, y2) {
+            mirrored[i / 64] |= 1 << (i % 64);
+        }
+    }
+    (Hash256(upright), Hash256(mirrored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A picture of scattered bright and dark blocks (corners everywhere).
+    fn blocks(width: u32, height: u32) -> Picture {
+        let mut state = 99u64;
+        let mut cells = Vec::new();
+        for _ in 0..((width / 16) * (height / 16)) {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            cells.push(((state >> 40) % 256) as f32);
+        }
+        let luma = (0..height)
+            .flat_map(|y| {
+                let cells = &cells;
+                (0..width).map(move |x| cells[((y / 16) * (width / 16) + x / 16) as usize])
+            })
+            .collect();
+        Picture {
+            width,
+            height,
+            luma,
+        }
+    }
+
+    #[test]
+    fn pattern_is_fixed() {
+        // Stored descriptors depend on these pairs: they must never change.
+        let p = pattern();
+        let checksum: i64 = p
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i as i64 + 1) * (q[0] + 2 * q[1] + 3 * q[2] + 5 * q[3]) as i64)
+            .sum();
+        let half = (PATCH_SIDE / 2) as i32;
+        assert!(p.iter().flatten().all(|v| v.abs() <= half));
+        assert_eq!((p[0], checksum), (PATTERN_0, PATTERN_CHECKSUM));
+    }
+
+    const PATTERN_0: [i32; 4] = [-12, -4, 13, -1];
+    const PATTERN_CHECKSUM: i64 = -25459;
+
+    #[test]
+    fn mirrored_descriptor_is_the_descriptor_of_the_mirrored_picture() {
+        let p = blocks(256, 192);
+        let mut mirrored = p.clone();
+        for row in mirrored.luma.chunks_exact_mut(p.width as usize) {
+            row.reverse();
+        }
+        let (a, b) = (
+            features(&p, 300, Levels::ByArea),
+            features(&mirrored, 300, Levels::ByArea),
+        );
+        assert!(a.keypoints.len() > 100);
+        let mut checked = 0;
+        for (k, m) in a.keypoints.iter().zip(&a.mirrored) {
+            let x = p.width as f32 - 1.0 - k.x;
+            if let Some(other) = b
+                .keypoints
+                .iter()
+                .find(|o| o.scale == k.scale && (o.x - x).abs() < 0.01 && (o.y - k.y).abs() < 0.01)
+            {
+                assert_eq!(other.descriptor, *m);
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} points found in both");
+    }
+
+    #[test]
+    fn budget_is_kept_and_spread_over_levels() {
+        let p = blocks(512, 384);
+        for levels in [Levels::ByArea, Levels::Equally] {
+            let f = features(&p, 400, levels);
+            assert!(
+                f.keypoints.len() <= 400 + 16,
+                "{levels:?}: {}",
+                f.keypoints.len()
+            );
+            let coarse = f.keypoints.iter().filter(|k| k.scale > 2.0).count();
+            assert!(coarse > 0, "{levels:?}");
+            if levels == Levels::Equally {
+                assert!(coarse > f.keypoints.len() / 4, "{coarse}");
+            }
+            let inside = |k: &Keypoint| k.x >= 0.0 && k.y >= 0.0 && k.x < 512.0 && k.y < 384.0;
+            assert!(f.keypoints.iter().all(inside));
+        }
+    }
+
+    #[test]
+    fn tiny_pictures_have_none() {
+        assert!(features(&blocks(48, 48), 100, Levels::ByArea)
+            .keypoints
+            .is_empty());
+    }
+}

@@ -1,0 +1,160 @@
+//! Tight crops of photos, which no whole-picture hash survives, are placed inside their
+//! reference by keypoints; unrelated and flat pictures are not.
+
+mod common;
+
+use image::imageops::{self, FilterType};
+use image::{Rgb, RgbImage};
+use std::path::{Path, PathBuf};
+use swordnet::fingerprint::{fingerprint_file, Role};
+use swordnet::hash::keypoints::{features, Features, Levels, QUERY_KEYPOINTS, REFERENCE_KEYPOINTS};
+use swordnet::hash::PdqHasher;
+use swordnet::media::video::DecoderChoice;
+use swordnet::media::DecodeOptions;
+use swordnet::search::local::LocalIndex;
+use swordnet::verdict::{Policy, VerdictKind};
+
+fn still_features(path: &Path, role: Role, max_points: usize) -> Features {
+    let levels = if role == Role::Reference {
+        Levels::ByArea
+    } else {
+        Levels::Equally
+    };
+    let fp = fingerprint_file(path, &DecodeOptions::default(), &PdqHasher, role).unwrap();
+    features(
+        fp.still.as_ref().expect("a still keeps its picture"),
+        max_points,
+        levels,
+    )
+}
+
+/// Cuts the `side` x `side` square at (`x`, `y`) out of `reference`, enlarges it 1.5x,
+/// optionally mirrors it, and saves it as a JPEG (quality 80) in `dir`.
+fn crop_copy(reference: &Path, (x, y, side): (u32, u32, u32), mirror: bool, dir: &Path) -> PathBuf {
+    let photo = image::open(reference).unwrap().to_rgb8();
+    let crop = imageops::crop_imm(&photo, x, y, side, side).to_image();
+    let mut copy = imageops::resize(&crop, side * 3 / 2, side * 3 / 2, FilterType::Triangle);
+    if mirror {
+        copy = imageops::flip_horizontal(&copy);
+    }
+    let path = dir.join(format!("crop_{x}_{y}_{side}_{mirror}.jpg"));
+    let mut out = std::fs::File::create(&path).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&copy)
+        .unwrap();
+    path
+}
+
+#[test]
+fn tight_crop_is_placed_where_it_was_cut() {
+    let reference = common::samples().join("references/p_mdn_tiger.jpg"); // 1280 x 1025
+    let dir = tempfile::tempdir().unwrap();
+    // A 400 px square (12 % of the photo's area) right of centre, shown 1.5x larger.
+    let crop = crop_copy(&reference, (700, 300, 400), false, dir.path());
+    let index = LocalIndex::new([(
+        0,
+        still_features(&reference, Role::Reference, REFERENCE_KEYPOINTS).keypoints,
+    )]);
+    let upload = still_features(&crop, Role::Query, QUERY_KEYPOINTS);
+    let found = index.match_features(&upload);
+    let best = found.first().expect("placed");
+    assert!(!best.mirrored);
+    let p = best.placement;
+    assert!(p.inliers >= 40, "{best:?}");
+    // The reference is hashed at 512 x 410 (2.5x smaller); the 600 px upload at 512.
+    let (expected_scale, expected_x, expected_y) = (400.0 / 2.5 / 512.0, 700.0 / 2.5, 300.0 / 2.5);
+    assert!((p.scale / expected_scale - 1.0).abs() < 0.04, "{p:?}");
+    assert!(
+        (p.offset_x - expected_x).abs() < 4.0 && (p.offset_y - expected_y).abs() < 4.0,
+        "{p:?}"
+    );
+}
+
+#[test]
+fn mirrored_crop_is_placed_mirrored_and_judged_infringing() {
+    let (_guard, cat) = common::catalogue();
+    let references = [
+        common::samples().join("references/p_mdn_tiger.jpg"),
+        common::samples().join("references/p_sk_rocket.jpg"),
+    ];
+    let engine = common::engine_over(&cat, &references, DecoderChoice::Auto);
+    let dir = tempfile::tempdir().unwrap();
+    let crop = crop_copy(&references[0], (120, 100, 480), true, dir.path());
+    let report = engine.judge_file(&crop);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    let m = &report.matches[0];
+    assert!(m.reference.ends_with("p_mdn_tiger.jpg"));
+    assert!(m.mirrored);
+    assert!(m.keypoint_inliers.unwrap() >= Policy::default().standard.image_min_inliers);
+    assert!(m.reason.contains("keypoints agree"), "{}", m.reason);
+}
+
+#[test]
+fn real_square_crop_is_found() {
+    // A 350 x 350 square around the surfer, shipped next to the photo by its publisher
+    // (corpus/dev natural_variant q0421): about 14 % of the photo; no hash view of it comes
+    // within 90 bits of the reference's.
+    let (_guard, cat) = common::catalogue();
+    let reference = common::samples().join("references/p_mdn_wave_and_surfer.jpg");
+    let engine = common::engine_over(&cat, &[reference], DecoderChoice::Auto);
+    let report = engine.judge_file(&common::samples().join("queries/surfer_square_crop.jpg"));
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    assert!(report.matches[0].keypoint_inliers.is_some());
+}
+
+#[test]
+fn unrelated_photos_are_not_placed() {
+    let references = ["p_mdn_tiger.jpg", "p_sk_rocket.jpg"];
+    let index = LocalIndex::new(references.iter().enumerate().map(|(i, name)| {
+        let path = common::samples().join("references").join(name);
+        (
+            i as u32,
+            still_features(&path, Role::Reference, REFERENCE_KEYPOINTS).keypoints,
+        )
+    }));
+    let review = Policy::default().key_work.image_review_inliers;
+    for name in ["clean_photo_1.jpg", "clean_photo_2.jpg"] {
+        let upload = still_features(
+            &common::samples().join("queries").join(name),
+            Role::Query,
+            QUERY_KEYPOINTS,
+        );
+        assert!(upload.keypoints.len() > 100, "{name}: textured photo");
+        for m in index.match_features(&upload) {
+            assert!(m.placement.inliers < review, "{name}: {m:?}");
+        }
+    }
+}
+
+#[test]
+fn flat_and_near_black_pictures_have_no_keypoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = [
+        ("black", RgbImage::new(640, 360)),
+        ("grey", RgbImage::from_pixel(640, 360, Rgb([128, 128, 128]))),
+        (
+            "near_black_noise",
+            RgbImage::from_fn(640, 360, |x, y| {
+                let v = ((x * 7919 + y * 104_729) % 5) as u8;
+                Rgb([v, v, v])
+            }),
+        ),
+    ];
+    for (name, picture) in pictures {
+        let path = dir.path().join(format!("{name}.png"));
+        picture.save(&path).unwrap();
+        let f = still_features(&path, Role::Query, QUERY_KEYPOINTS);
+        assert!(
+            f.keypoints.is_empty(),
+            "{name}: {} keypoints",
+            f.keypoints.len()
+        );
+    }
+    let photo = still_features(
+        &common::samples().join("references/p_sk_rocket.jpg"),
+        Role::Query,
+        QUERY_KEYPOINTS,
+    );
+    assert!(photo.keypoints.len() > 100);
+    assert_eq!(photo.keypoints.len(), photo.mirrored.len());
+}
