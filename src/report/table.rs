@@ -39,11 +39,14 @@ pub fn render(reports: &[QueryReport]) -> String {
             } else {
                 (String::new(), "", "")
             };
-            let note = if m.transform != "none" {
-                m.transform.clone()
-            } else {
-                String::new()
-            };
+            let mut notes = Vec::new();
+            if m.transform != "none" {
+                notes.push(m.transform.clone());
+            }
+            if let Some(n) = m.keypoint_inliers {
+                notes.push(format!("crop placed by {n} keypoints"));
+            }
+            let note = notes.join("; ");
             out.push_str(&format!(
                 "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5.2} {:>5.1}  {}\n",
                 n,
