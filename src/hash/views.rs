@@ -50,6 +50,9 @@ pub enum View {
     /// A window of the whole frame found for this video (a picture-in-picture inset, see
     /// [`super::inset`]).
     Window(super::borders::ActiveArea),
+    /// A window of the active area (fractions): what is left when a band along one edge is
+    /// cut off, where a caption box or a channel logo sits.
+    Part(super::borders::ActiveArea),
 }
 
 impl View {
@@ -121,8 +124,32 @@ pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
     v
 }
 
+/// Share of the height an [`EDGE_CUTS`] view keeps.
+pub const EDGE_CUT_KEEP: f32 = 0.7;
+
+/// The [`View::Part`]s that drop a band of `1 - EDGE_CUT_KEEP` along the top or along the
+/// bottom edge, indexed for reference video frames and searched for upload video frames: a
+/// caption box or a logo with a handle in a corner (a quarter of the frame's height and half
+/// its width, say) changes a whole-frame hash by 40–60 bits, and the same frame without that
+/// band matches within a few (measured on a dev upload: 38–62 bits whole, 4–12 without the
+/// band).
+pub const EDGE_CUTS: [View; 2] = [
+    View::Part(super::borders::ActiveArea {
+        x: 0.0,
+        y: 0.0,
+        w: 1.0,
+        h: EDGE_CUT_KEEP,
+    }),
+    View::Part(super::borders::ActiveArea {
+        x: 0.0,
+        y: 1.0 - EDGE_CUT_KEEP,
+        w: 1.0,
+        h: EDGE_CUT_KEEP,
+    }),
+];
+
 /// Views indexed for each reference video frame: primary; crops of 90 % on a 2 % grid and of
-/// 94 % on a 2 % grid; the centre 80 %.
+/// 94 % on a 2 % grid; the centre 80 %; the [`EDGE_CUTS`].
 pub fn reference_video_views() -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.9, 0.02, &mut v);
@@ -132,6 +159,7 @@ pub fn reference_video_views() -> Vec<View> {
         x: 0.1,
         y: 0.1,
     });
+    v.extend(EDGE_CUTS);
     v
 }
 
@@ -154,8 +182,9 @@ pub fn query_image_views() -> Vec<View> {
 }
 
 /// Views searched for each query video frame of `width` x `height` pixels: primary, the centre
-/// 80 % (corner logos), the frame without its own bars, and centred bands of every standard
-/// aspect ratio that fits inside with room to spare (at most 92 % of a side).
+/// 80 % (corner logos), the frame without its own bars, the [`EDGE_CUTS`] (caption boxes),
+/// and centred bands of every standard aspect ratio that fits inside with room to spare (at
+/// most 92 % of a side).
 pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![
         View::Primary,
@@ -166,6 +195,7 @@ pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
         },
         View::FrameBars,
     ];
+    v.extend(EDGE_CUTS);
     let frame_aspect = width as f32 / height.max(1) as f32;
     for aspect in STANDARD_ASPECTS {
         if aspect > frame_aspect {
@@ -272,7 +302,7 @@ pub fn crop_rect(view: &View, width: u32, height: u32) -> Option<(u32, u32, u32,
             ((w * pw).round() as u32).max(1),
             ((h * ph).round() as u32).max(1),
         )),
-        View::Window(area) => Some(rect(area.x, area.y, area.w, area.h)),
+        View::Window(area) | View::Part(area) => Some(rect(area.x, area.y, area.w, area.h)),
         _ => None,
     }
 }
@@ -281,7 +311,7 @@ pub fn crop_rect(view: &View, width: u32, height: u32) -> Option<(u32, u32, u32,
 pub fn render(view: View, p: &Picture) -> Option<Picture> {
     match view {
         View::Primary => Some(p.clone()),
-        View::Crop { .. } | View::Band { .. } | View::Window(_) => {
+        View::Crop { .. } | View::Band { .. } | View::Window(_) | View::Part(_) => {
             crop_rect(&view, p.width, p.height).map(|(x, y, w, h)| p.crop(x, y, w, h))
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
@@ -464,6 +494,49 @@ fn longest_run(flags: &[bool], max_gap: usize) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
+    /// A caption box over the top-left corner (45 % of the width, 25 % of the height, dark
+    /// and semi-opaque) moves the whole-frame hash far, and leaves the view without the top
+    /// band exactly as it was.
+    #[test]
+    fn edge_cut_drops_a_caption_box() {
+        use crate::hash::pdq::pdq_from_luma;
+        let (w, h) = (640usize, 360usize);
+        let mut state = 5u64;
+        let cells: Vec<f32> = (0..(w / 20) * (h / 20))
+            .map(|_| (crate::hash::keypoints::splitmix64(&mut state) % 256) as f32)
+            .collect();
+        let frame = Picture {
+            width: w as u32,
+            height: h as u32,
+            luma: (0..w * h)
+                .map(|i| cells[(i / w / 20) * (w / 20) + (i % w) / 20])
+                .collect(),
+        };
+        let mut captioned = frame.clone();
+        for y in 0..h / 4 {
+            for x in 0..w * 45 / 100 {
+                let v = &mut captioned.luma[y * w + x];
+                *v = *v * 0.4 + if (x / 6 + y / 9) % 3 == 0 { 150.0 } else { 0.0 };
+            }
+        }
+        let hash = |p: &Picture| pdq_from_luma(&p.luma, p.width as usize, p.height as usize).hash;
+        let whole = hash(&frame)
+            .iter()
+            .zip(hash(&captioned))
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum::<u32>();
+        assert!(whole > 12, "{whole} bits");
+        let bottom = EDGE_CUTS[1];
+        let (a, b) = (
+            render(bottom, &frame).unwrap(),
+            render(bottom, &captioned).unwrap(),
+        );
+        assert_eq!((a.width, a.height), (640, 252));
+        assert_eq!(hash(&a), hash(&b));
+        assert!(query_video_views(640, 360).contains(&bottom));
+        assert!(reference_video_views().contains(&bottom));
+    }
+
     #[test]
     fn view_counts_and_crop_sizes() {
         assert_eq!(reference_image_views(100, 100).len(), 1 + 121 + 64 + 3);
@@ -471,7 +544,7 @@ mod tests {
         // View ids above the lists are kept for the whole-picture views (fingerprint.rs).
         assert!(reference_image_views(10_000, 100).len() < 253);
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
-        assert_eq!(reference_video_views().len(), 1 + 49 + 25 + 1);
+        assert_eq!(reference_video_views().len(), 1 + 49 + 25 + 1 + 2);
         let p = Picture {
             width: 100,
             height: 50,
