@@ -442,7 +442,8 @@ impl Engine {
                 })
             })
             .collect();
-        if query_is_image && !matches.iter().any(|m| m.verdict == VerdictKind::Infringing) {
+        let settled = matches.iter().any(|m| m.verdict == VerdictKind::Infringing);
+        if query_is_image && policy.local_features && !settled {
             if let Some(still) = &fp.still {
                 self.add_placements(still, &mut matches);
             }

@@ -6,6 +6,7 @@ mod common;
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
+use swordnet::engine::{Engine, EngineOptions};
 use swordnet::fingerprint::{fingerprint_file, Role};
 use swordnet::hash::keypoints::{features, Features, Levels, QUERY_KEYPOINTS, REFERENCE_KEYPOINTS};
 use swordnet::hash::PdqHasher;
@@ -87,6 +88,17 @@ fn mirrored_crop_is_placed_mirrored_and_judged_infringing() {
     assert!(m.mirrored);
     assert!(m.keypoint_inliers.unwrap() >= Policy::default().standard.image_min_inliers);
     assert!(m.reason.contains("keypoints agree"), "{}", m.reason);
+
+    // The policy can turn the keypoint search off: then nothing places the crop.
+    let options = EngineOptions {
+        policy: Policy {
+            local_features: false,
+            ..Policy::default()
+        },
+        ..EngineOptions::default()
+    };
+    let without = Engine::from_catalogue(&cat, options).unwrap();
+    assert_eq!(without.judge_file(&crop).verdict, VerdictKind::Clean);
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub const LEVEL_SCALE: f32 = 1.26;
 pub const REFERENCE_KEYPOINTS: usize = 1000;
 
 /// Keypoints described for an image upload.
-pub const QUERY_KEYPOINTS: usize = 500;
+pub const QUERY_KEYPOINTS: usize = 300;
 
 /// Side in pixels of the patch a descriptor compares pixels in (ORB's 31).
 pub const PATCH_SIDE: u32 = 31;
@@ -161,9 +161,9 @@ pub fn features(picture: &Picture, max_points: usize, spread_over: Levels) -> Fe
             Levels::Equally => 1.0 / levels.len() as f32,
         };
         let budget = (max_points as f32 * share).ceil() as usize;
-        let smoothed = box_blur(&box_blur(level));
+        let sums = SummedArea::new(level);
         for (x, y) in corners(level, budget) {
-            let (descriptor, mirrored) = describe(&smoothed, x, y);
+            let (descriptor, mirrored) = describe(&sums, x, y);
             out.keypoints.push(Keypoint {
                 x: (x as f32 + 0.5) * scale - 0.5,
                 y: (y as f32 + 0.5) * scale - 0.5,
@@ -184,41 +184,7 @@ fn corners(p: &Picture, budget: usize) -> Vec<(u32, u32)> {
     if w <= 2 * m || h <= 2 * m || budget == 0 {
         return Vec::new();
     }
-    // Sobel gradients (scaled to luma levels per pixel), their products, then each product
-    // summed over a 3x3 window (separably).
-    let mut xx = vec![0f32; w * h];
-    let mut yy = vec![0f32; w * h];
-    let mut xy = vec![0f32; w * h];
-    let l = &p.luma;
-    for y in 1..h - 1 {
-        let (up, row, down) = (
-            &l[(y - 1) * w..y * w],
-            &l[y * w..(y + 1) * w],
-            &l[(y + 1) * w..(y + 2) * w],
-        );
-        for x in 1..w - 1 {
-            let gx = (up[x + 1] + 2.0 * row[x + 1] + down[x + 1])
-                - (up[x - 1] + 2.0 * row[x - 1] + down[x - 1]);
-            let gy =
-                (down[x - 1] + 2.0 * down[x] + down[x + 1]) - (up[x - 1] + 2.0 * up[x] + up[x + 1]);
-            let (gx, gy) = (gx * 0.125, gy * 0.125);
-            let i = y * w + x;
-            xx[i] = gx * gx;
-            yy[i] = gy * gy;
-            xy[i] = gx * gy;
-        }
-    }
-    let (xx, yy, xy) = (
-        window_sum_3x3(&xx, w, h),
-        window_sum_3x3(&yy, w, h),
-        window_sum_3x3(&xy, w, h),
-    );
-    let response: Vec<f32> = (0..w * h)
-        .map(|i| {
-            let trace = xx[i] + yy[i];
-            xx[i] * yy[i] - xy[i] * xy[i] - HARRIS_K * trace * trace
-        })
-        .collect();
+    let response = harris_response(p);
     let mut found = Vec::new();
     for y in m..h - m {
         let row = &response[y * w..(y + 1) * w];
@@ -274,23 +240,58 @@ fn spread(mut found: Vec<(f32, u32, u32)>, budget: usize, w: usize, h: usize) ->
     first
 }
 
-/// Each sample of the `w` x `h` plane `v` replaced by the sum of its 3x3 window (0 on the
-/// outermost rows and columns).
-fn window_sum_3x3(v: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let mut rows = vec![0f32; w * h];
-    for y in 0..h {
-        let (src, dst) = (&v[y * w..(y + 1) * w], &mut rows[y * w..(y + 1) * w]);
-        for x in 1..w - 1 {
-            dst[x] = src[x - 1] + src[x] + src[x + 1];
-        }
+/// The Harris measure `det(M) - k trace(M)^2` at every pixel of `p`, where `M` sums the
+/// products of the Sobel gradients (in luma levels per pixel) over the 3x3 window around the
+/// pixel; 0 within two pixels of the edges. One pass over the picture, three rows of window
+/// sums kept at a time.
+fn harris_response(p: &Picture) -> Vec<f32> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let mut response = vec![0f32; w * h];
+    if w < 5 || h < 5 {
+        return response;
     }
-    let mut out = vec![0f32; w * h];
+    let l = &p.luma;
+    // Gradient products of one row, then their horizontal 3-sums for the last three rows.
+    let mut products = [vec![0f32; w], vec![0f32; w], vec![0f32; w]];
+    let mut rows: [[Vec<f32>; 3]; 3] =
+        std::array::from_fn(|_| std::array::from_fn(|_| vec![0f32; w]));
     for y in 1..h - 1 {
-        for x in 0..w {
-            out[y * w + x] = rows[(y - 1) * w + x] + rows[y * w + x] + rows[(y + 1) * w + x];
+        let (up, row, down) = (
+            &l[(y - 1) * w..y * w],
+            &l[y * w..(y + 1) * w],
+            &l[(y + 1) * w..(y + 2) * w],
+        );
+        for x in 1..w - 1 {
+            let gx = (up[x + 1] + 2.0 * row[x + 1] + down[x + 1])
+                - (up[x - 1] + 2.0 * row[x - 1] + down[x - 1]);
+            let gy =
+                (down[x - 1] + 2.0 * down[x] + down[x + 1]) - (up[x - 1] + 2.0 * up[x] + up[x + 1]);
+            let (gx, gy) = (gx * 0.125, gy * 0.125);
+            products[0][x] = gx * gx;
+            products[1][x] = gy * gy;
+            products[2][x] = gx * gy;
+        }
+        let slot = &mut rows[y % 3];
+        for (sums, product) in slot.iter_mut().zip(&products) {
+            for x in 2..w - 2 {
+                sums[x] = product[x - 1] + product[x] + product[x + 1];
+            }
+        }
+        if y < 3 {
+            continue;
+        }
+        // Rows y-2, y-1 and y are in the ring: the window of row y-1 is complete.
+        let out = &mut response[(y - 1) * w..y * w];
+        let [r0, r1, r2] = &rows;
+        for x in 2..w - 2 {
+            let a = r0[0][x] + r1[0][x] + r2[0][x];
+            let b = r0[1][x] + r1[1][x] + r2[1][x];
+            let c = r0[2][x] + r1[2][x] + r2[2][x];
+            let trace = a + b;
+            out[x] = a * b - c * c - HARRIS_K * trace * trace;
         }
     }
-    out
+    response
 }
 
 /// `p` resampled to `width` x `height` (convolution with a bilinear kernel widened to the
@@ -315,39 +316,47 @@ fn shrink(p: &Picture, width: u32, height: u32) -> Option<Picture> {
     })
 }
 
-/// 3x3 box blur (edges replicated); twice gives BRIEF's pre-smoothing of its patch.
-fn box_blur(p: &Picture) -> Picture {
-    let (w, h) = (p.width as usize, p.height as usize);
-    let mut horizontal = vec![0f32; w * h];
-    for y in 0..h {
-        let row = &p.luma[y * w..(y + 1) * w];
-        for x in 0..w {
-            let left = row[x.saturating_sub(1)];
-            let right = row[(x + 1).min(w - 1)];
-            horizontal[y * w + x] = (left + row[x] + right) / 3.0;
+/// Summed-area table of a level (Crow, "Summed-area tables for texture mapping", SIGGRAPH
+/// 1984): any box sum in four reads. BRIEF compares 5x5 box sums instead of single pixels,
+/// as ORB does, which smooths away noise and JPEG blocking.
+struct SummedArea {
+    /// Row stride: the level's width + 1.
+    stride: usize,
+    /// `(width + 1) * (height + 1)` sums; entry `(x, y)` sums the pixels above and left of it.
+    sums: Vec<f64>,
+}
+
+impl SummedArea {
+    fn new(p: &Picture) -> SummedArea {
+        let (w, h) = (p.width as usize, p.height as usize);
+        let stride = w + 1;
+        let mut sums = vec![0f64; stride * (h + 1)];
+        for y in 0..h {
+            let mut row_sum = 0f64;
+            for x in 0..w {
+                row_sum += f64::from(p.luma[y * w + x]);
+                sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row_sum;
+            }
         }
+        SummedArea { stride, sums }
     }
-    let mut luma = vec![0f32; w * h];
-    for y in 0..h {
-        let up = y.saturating_sub(1) * w;
-        let down = (y + 1).min(h - 1) * w;
-        for x in 0..w {
-            luma[y * w + x] =
-                (horizontal[up + x] + horizontal[y * w + x] + horizontal[down + x]) / 3.0;
-        }
-    }
-    Picture {
-        width: p.width,
-        height: p.height,
-        luma,
+
+    /// Sum of the 5x5 box centred on `(x, y)` (which must lie at least 2 pixels inside).
+    #[inline]
+    fn box5(&self, x: i32, y: i32) -> f64 {
+        let (x0, y0) = ((x - 2) as usize, (y - 2) as usize);
+        let (x1, y1) = (x0 + 5, y0 + 5);
+        let s = self.stride;
+        self.sums[y1 * s + x1] - self.sums[y0 * s + x1] - self.sums[y1 * s + x0]
+            + self.sums[y0 * s + x0]
     }
 }
 
-/// BRIEF descriptors at `(x, y)` of smoothed level `s`: upright, and with the pattern mirrored
-/// left to right (the descriptor of the mirrored picture's corresponding point).
-fn describe(s: &Picture, x: u32, y: u32) -> (Hash256, Hash256) {
-    let w = s.width as i32;
-    let at = |dx: i32, dy: i32| s.luma[((y as i32 + dy) * w + x as i32 + dx) as usize];
+/// BRIEF descriptors at `(x, y)` of a level given by its summed-area table: upright, and with
+/// the pattern mirrored left to right (the descriptor of the mirrored picture's corresponding
+/// point).
+fn describe(s: &SummedArea, x: u32, y: u32) -> (Hash256, Hash256) {
+    let at = |dx: i32, dy: i32| s.box5(x as i32 + dx, y as i32 + dy);
     let mut upright = [0u64; 4];
     let mut mirrored = [0u64; 4];
     for (i, [x1, y1, x2, y2]) in pattern().iter().copied().enumerate() {
@@ -449,6 +458,41 @@ mod tests {
             }
             let inside = |k: &Keypoint| k.x >= 0.0 && k.y >= 0.0 && k.x < 512.0 && k.y < 384.0;
             assert!(f.keypoints.iter().all(inside));
+        }
+    }
+
+    /// The one-pass Harris response against its definition, pixel by pixel.
+    #[test]
+    fn harris_response_equals_the_definition() {
+        let p = blocks(96, 80);
+        let (w, h) = (96usize, 80usize);
+        let at = |x: usize, y: usize| p.luma[y * w + x];
+        let gradient = |x: usize, y: usize| {
+            let gx = (at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1))
+                - (at(x - 1, y - 1) + 2.0 * at(x - 1, y) + at(x - 1, y + 1));
+            let gy = (at(x - 1, y + 1) + 2.0 * at(x, y + 1) + at(x + 1, y + 1))
+                - (at(x - 1, y - 1) + 2.0 * at(x, y - 1) + at(x + 1, y - 1));
+            (gx / 8.0, gy / 8.0)
+        };
+        let fast = harris_response(&p);
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let (mut a, mut b, mut c) = (0f64, 0f64, 0f64);
+                for ny in y - 1..=y + 1 {
+                    for nx in x - 1..=x + 1 {
+                        let (gx, gy) = gradient(nx, ny);
+                        a += f64::from(gx * gx);
+                        b += f64::from(gy * gy);
+                        c += f64::from(gx * gy);
+                    }
+                }
+                let r = a * b - c * c - f64::from(HARRIS_K) * (a + b) * (a + b);
+                let got = f64::from(fast[y * w + x]);
+                assert!(
+                    (got - r).abs() <= 1e-3 * r.abs().max(1.0),
+                    "({x}, {y}): {got} vs {r}"
+                );
+            }
         }
     }
 

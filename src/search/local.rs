@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 /// Largest Hamming distance, bits of 256, between an upload descriptor and a reference
 /// descriptor for the two to be paired.
-pub const MATCH_RADIUS: u32 = 64;
+pub const MATCH_RADIUS: u32 = 48;
 
 /// A pair is kept only when its distance is under this share of the distance to the same
 /// work's second nearest descriptor.
