@@ -5,6 +5,7 @@
 //! `image_hasher` crate can be chosen when a catalogue is created ([`dct64`]).
 
 pub mod borders;
+mod content_block;
 pub mod dct64;
 pub mod inset;
 pub mod keypoints;
