@@ -39,7 +39,7 @@ impl VerdictKind {
 
 /// Thresholds for one class of works.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     /// A segment this long (query ms) is infringing on its own.
     pub min_match_ms: i64,
@@ -65,7 +65,7 @@ pub struct Thresholds {
 
 /// The whole policy. Defaults are documented field by field and in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Frames with a lower quality (0–100) never produce a match (default 50, as PDQ advises).
     pub min_quality: u8,
@@ -154,7 +154,38 @@ pub struct Evidence {
     pub inliers: Option<u32>,
 }
 
+/// Fewest agreeing keypoints a policy may ask for: any two pairs define a placement, and on
+/// the dev corpus chance placements of clean photos gathered up to 6.
+pub const MIN_INLIERS_FLOOR: u32 = 8;
+
 impl Policy {
+    /// Checks that the thresholds make sense together; the message names the first that does
+    /// not. Keypoint counts must be at least [`MIN_INLIERS_FLOOR`], and each `review` bar must
+    /// be weaker than its `infringing` bar.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        for (class, t) in [("standard", &self.standard), ("key_work", &self.key_work)] {
+            if t.image_review_inliers < MIN_INLIERS_FLOOR {
+                return Err(format!(
+                    "policy.{class}.image_review_inliers {} is below {MIN_INLIERS_FLOOR}: chance placements reach that",
+                    t.image_review_inliers
+                ));
+            }
+            if t.image_review_inliers > t.image_min_inliers {
+                return Err(format!(
+                    "policy.{class}.image_review_inliers {} is above image_min_inliers {}",
+                    t.image_review_inliers, t.image_min_inliers
+                ));
+            }
+            if t.image_review_distance < t.image_max_distance {
+                return Err(format!(
+                    "policy.{class}.image_review_distance {} is below image_max_distance {}",
+                    t.image_review_distance, t.image_max_distance
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The thresholds that apply to a work.
     pub fn thresholds(&self, key_work: bool) -> &Thresholds {
         if key_work {
@@ -290,6 +321,22 @@ mod tests {
             p.judge(&video(2000, 2000, 8, false)).0,
             VerdictKind::Infringing
         );
+    }
+
+    #[test]
+    fn policy_checks_its_thresholds() {
+        assert_eq!(Policy::default().check(), Ok(()));
+        let mut p = Policy::default();
+        p.standard.image_min_inliers = 0;
+        p.standard.image_review_inliers = 0;
+        assert!(p.check().unwrap_err().contains("image_review_inliers 0"));
+        let mut p = Policy::default();
+        p.key_work.image_review_inliers = 50;
+        assert!(p.check().unwrap_err().contains("key_work"));
+        let typo = serde_json::from_str::<Policy>(r#"{"standard": {"image_min_inlier": 9}}"#);
+        assert!(typo.unwrap_err().to_string().contains("image_min_inlier"));
+        let nested = serde_json::from_str::<Policy>(r#"{"image_min_inliers": 9}"#);
+        assert!(nested.is_err());
     }
 
     #[test]

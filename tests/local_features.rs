@@ -6,13 +6,14 @@ mod common;
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use std::path::{Path, PathBuf};
-use swordnet::engine::{Engine, EngineOptions};
+use swordnet::engine::{index_file, Engine, EngineOptions, IndexOutcome, WorkMeta};
 use swordnet::fingerprint::{fingerprint_file, Role};
 use swordnet::hash::keypoints::{features, Features, Levels, QUERY_KEYPOINTS, REFERENCE_KEYPOINTS};
 use swordnet::hash::PdqHasher;
 use swordnet::media::video::DecoderChoice;
 use swordnet::media::DecodeOptions;
 use swordnet::search::local::LocalIndex;
+use swordnet::store::Catalogue;
 use swordnet::verdict::{Policy, VerdictKind};
 
 fn still_features(path: &Path, role: Role, max_points: usize) -> Features {
@@ -169,4 +170,47 @@ fn flat_and_near_black_pictures_have_no_keypoints() {
     );
     assert!(photo.keypoints.len() > 100);
     assert_eq!(photo.keypoints.len(), photo.mirrored.len());
+}
+
+/// A photo indexed by a build without keypoints (schema version 1: no local_features table)
+/// gets them when it is indexed again, and its tight crops are found from then on; nothing
+/// stored before is lost.
+#[test]
+fn reindexing_adds_keypoints_to_an_upgraded_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    let reference = common::samples().join("references/p_mdn_tiger.jpg");
+    let options = common::reference_options(DecoderChoice::Auto);
+    {
+        let cat = Catalogue::open(&db, None).unwrap();
+        index_file(&cat, &reference, &WorkMeta::default(), &options, 50).unwrap();
+    }
+    let frames_before = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE local_features; PRAGMA user_version = 1;")
+            .unwrap();
+        conn.query_row("SELECT COUNT(*) FROM frames", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let crop = crop_copy(&reference, (700, 300, 400), false, dir.path());
+    let cat = Catalogue::open(&db, None).unwrap();
+    let engine = Engine::from_catalogue(&cat, EngineOptions::default()).unwrap();
+    assert_eq!(engine.judge_file(&crop).verdict, VerdictKind::Clean);
+
+    match index_file(&cat, &reference, &WorkMeta::default(), &options, 50).unwrap() {
+        IndexOutcome::AlreadyIndexed {
+            keypoints_added, ..
+        } => assert!(keypoints_added > 100, "{keypoints_added}"),
+        other => panic!("{other:?}"),
+    }
+    // Once is enough.
+    match index_file(&cat, &reference, &WorkMeta::default(), &options, 50).unwrap() {
+        IndexOutcome::AlreadyIndexed {
+            keypoints_added, ..
+        } => assert_eq!(keypoints_added, 0),
+        other => panic!("{other:?}"),
+    }
+    let engine = Engine::from_catalogue(&cat, EngineOptions::default()).unwrap();
+    assert_eq!(engine.judge_file(&crop).verdict, VerdictKind::Infringing);
+    assert_eq!(cat.all_frames().unwrap().len() as i64, frames_before);
 }

@@ -51,6 +51,13 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
             .unwrap_or(DecodeOptions::default().max_side)
             .clamp(64, 4096),
     };
+    if let Err(message) = file.policy.check() {
+        let e = Error::new(ErrorKind::Config, format!("bad config file: {message}"));
+        return Err(match &args.config {
+            Some(path) => e.with_path(path),
+            None => e,
+        });
+    }
     Ok((decode, file.policy))
 }
 

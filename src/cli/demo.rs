@@ -60,7 +60,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
                 Ok(IndexOutcome::Added { work_id, frames }) => {
                     println!("  work {work_id:>2}  {name:<36} {frames:>4} frame hashes")
                 }
-                Ok(IndexOutcome::AlreadyIndexed { work_id }) => {
+                Ok(IndexOutcome::AlreadyIndexed { work_id, .. }) => {
                     println!("  work {work_id:>2}  {name:<36} already indexed")
                 }
                 Err(e) => println!("  error    {name:<36} {}: {}", e.kind, e.message),

@@ -119,9 +119,19 @@ pub fn run(args: IndexArgs) -> Result<u8> {
                     display_path(&path)
                 );
             }
-            Ok(IndexOutcome::AlreadyIndexed { work_id }) => {
+            Ok(IndexOutcome::AlreadyIndexed {
+                work_id,
+                keypoints_added,
+            }) => {
                 skipped += 1;
-                println!("exists\t{}\twork {work_id}", display_path(&path));
+                if keypoints_added > 0 {
+                    println!(
+                        "exists\t{}\twork {work_id}\t{keypoints_added} keypoints added",
+                        display_path(&path)
+                    );
+                } else {
+                    println!("exists\t{}\twork {work_id}", display_path(&path));
+                }
             }
             Err(e) => {
                 failures += 1;

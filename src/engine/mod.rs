@@ -50,10 +50,13 @@ pub enum IndexOutcome {
         /// Frame hashes stored.
         frames: usize,
     },
-    /// The same content (SHA-256) was already indexed: nothing written.
+    /// The same content (SHA-256) was already indexed: nothing written, except keypoints for
+    /// a photo stored without them (by a build older than keypoints).
     AlreadyIndexed {
         /// The existing work's id.
         work_id: i64,
+        /// Keypoints added to that work now (0: it had them, or is not a photo).
+        keypoints_added: usize,
     },
 }
 
@@ -89,7 +92,11 @@ pub fn index_file(
 ) -> Result<IndexOutcome> {
     let sha256 = sha256_file(path)?;
     if let Some(w) = catalogue.work_by_sha256(&sha256)? {
-        return Ok(IndexOutcome::AlreadyIndexed { work_id: w.id });
+        let keypoints_added = add_missing_keypoints(catalogue, &w, path, options)?;
+        return Ok(IndexOutcome::AlreadyIndexed {
+            work_id: w.id,
+            keypoints_added,
+        });
     }
     let hasher = hasher_for(catalogue.algorithm());
     let fp = fingerprint_file(path, options, hasher.as_ref(), Role::Reference)?;
@@ -109,14 +116,7 @@ pub fn index_file(
         key_work: meta.key_work,
         sha256,
     };
-    let keypoints = fp
-        .still
-        .as_ref()
-        .map(|p| {
-            keypoints::features(p, keypoints::REFERENCE_KEYPOINTS, keypoints::Levels::ByArea)
-                .keypoints
-        })
-        .unwrap_or_default();
+    let keypoints = reference_keypoints(&fp);
     let (work_id, added) = catalogue.add_work(&work, &fp, &keypoints)?;
     Ok(if added {
         IndexOutcome::Added {
@@ -124,8 +124,40 @@ pub fn index_file(
             frames: fp.primary_frames().count(),
         }
     } else {
-        IndexOutcome::AlreadyIndexed { work_id }
+        IndexOutcome::AlreadyIndexed {
+            work_id,
+            keypoints_added: 0,
+        }
     })
+}
+
+/// The keypoints stored for a reference: those of a still image, none for a video.
+fn reference_keypoints(fp: &Fingerprint) -> Vec<keypoints::Keypoint> {
+    fp.still
+        .as_ref()
+        .map(|p| {
+            keypoints::features(p, keypoints::REFERENCE_KEYPOINTS, keypoints::Levels::ByArea)
+                .keypoints
+        })
+        .unwrap_or_default()
+}
+
+/// For an already indexed photo without keypoints (stored by an older build): computes and
+/// stores them; returns how many.
+fn add_missing_keypoints(
+    catalogue: &Catalogue,
+    work: &WorkRow,
+    path: &Path,
+    options: &DecodeOptions,
+) -> Result<usize> {
+    if work.media != MediaType::Image.as_str() || catalogue.has_local_features(work.id)? {
+        return Ok(0);
+    }
+    let hasher = hasher_for(catalogue.algorithm());
+    let fp = fingerprint_file(path, options, hasher.as_ref(), Role::Reference)?;
+    let keypoints = reference_keypoints(&fp);
+    catalogue.add_local_features(work.id, &keypoints)?;
+    Ok(keypoints.len())
 }
 
 /// How uploads are judged.

@@ -51,6 +51,34 @@ fn unpack(bytes: &[u8]) -> Vec<Keypoint> {
 }
 
 impl Catalogue {
+    /// True when work `work_id` has keypoints stored.
+    pub fn has_local_features(&self, work_id: i64) -> Result<bool> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM local_features WHERE work_id = ?1",
+            params![work_id],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Stores keypoints for an existing work that has none (a photo indexed by a build older
+    /// than keypoints); nothing when it already has some or `keypoints` is empty.
+    pub fn add_local_features(&self, work_id: i64, keypoints: &[Keypoint]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM local_features WHERE work_id = ?1",
+            params![work_id],
+            |r| r.get(0),
+        )?;
+        if exists == 0 {
+            insert(&tx, work_id, keypoints)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The keypoints of every work that has them, `(work id, keypoints)` by work id.
     pub fn all_local_features(&self) -> Result<Vec<(i64, Vec<Keypoint>)>> {
         let conn = self.conn();

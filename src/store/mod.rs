@@ -28,7 +28,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and reads.
 /// Version 2 added `local_features`; a version-1 catalogue is upgraded in place when opened
-/// (its photos have no keypoints until they are indexed into a new catalogue).
+/// (its photos get keypoints when they are indexed again: `index` on the same files).
 pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
