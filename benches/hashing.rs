@@ -1,10 +1,14 @@
 //! Hashing one frame: PDQ (a 512x288 frame as the decoder hands it, a 1280x720 frame, a
-//! 512x288 photo luma), pHash, and the 54 crop views of one reference video frame.
+//! 512x288 photo luma), pHash, the views of one reference video frame, and the keypoints of a
+//! 512x384 photo (as stored for a reference, as described for an upload) with the search of an
+//! upload's keypoints among 20 reference photos'.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
+use swordnet::hash::keypoints::{self, Levels, QUERY_KEYPOINTS, REFERENCE_KEYPOINTS};
 use swordnet::hash::views::{self, View};
 use swordnet::hash::{hasher_for, Algorithm, Picture};
+use swordnet::search::local::LocalIndex;
 
 /// A deterministic picture with structure at several scales, 8-bit levels (as a decoder's
 /// grey frame) or fractional levels (as RGB luma).
@@ -67,6 +71,41 @@ fn bench_hashing(c: &mut Criterion) {
                 }
             }
         })
+    });
+    let photo = picture(512, 384, false);
+    c.bench_function("keypoints 512x384 photo, reference (1000)", |b| {
+        b.iter(|| {
+            black_box(keypoints::features(
+                black_box(&photo),
+                REFERENCE_KEYPOINTS,
+                Levels::ByArea,
+            ))
+        })
+    });
+    c.bench_function("keypoints 512x384 photo, upload (300)", |b| {
+        b.iter(|| {
+            black_box(keypoints::features(
+                black_box(&photo),
+                QUERY_KEYPOINTS,
+                Levels::Equally,
+            ))
+        })
+    });
+    // Twenty reference photos' keypoints (the dev catalogue's size); the upload is a crop.
+    let index = LocalIndex::new((0..20u32).map(|i| {
+        let p = picture(512 + 8 * i, 384, false);
+        (
+            i,
+            keypoints::features(&p, REFERENCE_KEYPOINTS, Levels::ByArea).keypoints,
+        )
+    }));
+    let upload = keypoints::features(
+        &photo.crop(100, 80, 256, 192),
+        QUERY_KEYPOINTS,
+        Levels::Equally,
+    );
+    c.bench_function("keypoint search, upload among 20 reference photos", |b| {
+        b.iter(|| black_box(index.match_features(black_box(&upload))))
     });
 }
 
