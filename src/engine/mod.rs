@@ -9,7 +9,7 @@ use crate::align::{self, AlignParams, Candidate, Segment};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::{fingerprint_file, Fingerprint, Role};
 use crate::hash::keypoints;
-use crate::hash::{hasher_for, Algorithm, FrameHasher, Orientation};
+use crate::hash::{hasher_for, Algorithm, FrameHasher, Orientation, Picture};
 use crate::media::{sniff, DecodeOptions, MediaType};
 use crate::paths::display_path;
 use crate::report::{ErrorReport, MatchReport, QueryReport};
@@ -133,17 +133,21 @@ pub fn index_file(
 
 /// The keypoints stored for a reference: those of a still image, none for a video.
 fn reference_keypoints(fp: &Fingerprint) -> Vec<keypoints::Keypoint> {
-    fp.still
-        .as_ref()
-        .map(|p| {
-            keypoints::features(p, keypoints::REFERENCE_KEYPOINTS, keypoints::Levels::ByArea)
-                .keypoints
-        })
-        .unwrap_or_default()
+    fp.still.as_ref().map(still_keypoints).unwrap_or_default()
 }
 
-/// For an already indexed photo without keypoints (stored by an older build): computes and
-/// stores them; returns how many.
+/// The keypoints of a reference photo's working picture.
+fn still_keypoints(picture: &Picture) -> Vec<keypoints::Keypoint> {
+    keypoints::features(
+        picture,
+        keypoints::REFERENCE_KEYPOINTS,
+        keypoints::Levels::ByArea,
+    )
+    .keypoints
+}
+
+/// For an already indexed photo without keypoints (stored by an older build): decodes its
+/// picture (no hashing), computes and stores its keypoints; returns how many.
 fn add_missing_keypoints(
     catalogue: &Catalogue,
     work: &WorkRow,
@@ -153,9 +157,12 @@ fn add_missing_keypoints(
     if work.media != MediaType::Image.as_str() || catalogue.has_local_features(work.id)? {
         return Ok(0);
     }
-    let hasher = hasher_for(catalogue.algorithm());
-    let fp = fingerprint_file(path, options, hasher.as_ref(), Role::Reference)?;
-    let keypoints = reference_keypoints(&fp);
+    let mut still = None;
+    crate::media::decode_file(path, options, &mut |frame| {
+        still = Some(frame.picture);
+        false
+    })?;
+    let keypoints = still.as_ref().map(still_keypoints).unwrap_or_default();
     catalogue.add_local_features(work.id, &keypoints)?;
     Ok(keypoints.len())
 }

@@ -11,13 +11,14 @@ use rusqlite::{params, Transaction};
 /// Bytes per stored keypoint.
 pub const KEYPOINT_BYTES: usize = 12 + 32;
 
-/// Writes `keypoints` of work `work_id` inside `tx` (nothing when there are none).
+/// Writes `keypoints` of work `work_id` inside `tx`; nothing when there are none or the work
+/// already has keypoints.
 pub(super) fn insert(tx: &Transaction<'_>, work_id: i64, keypoints: &[Keypoint]) -> Result<()> {
     if keypoints.is_empty() {
         return Ok(());
     }
     tx.execute(
-        "INSERT INTO local_features (work_id, count, keypoints) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO local_features (work_id, count, keypoints) VALUES (?1, ?2, ?3)",
         params![work_id, keypoints.len() as i64, pack(keypoints)],
     )?;
     Ok(())
@@ -67,14 +68,7 @@ impl Catalogue {
     pub fn add_local_features(&self, work_id: i64, keypoints: &[Keypoint]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let exists: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM local_features WHERE work_id = ?1",
-            params![work_id],
-            |r| r.get(0),
-        )?;
-        if exists == 0 {
-            insert(&tx, work_id, keypoints)?;
-        }
+        insert(&tx, work_id, keypoints)?;
         tx.commit()?;
         Ok(())
     }
