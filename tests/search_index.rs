@@ -90,6 +90,13 @@ proptest! {
         for (q, batch) in qs.iter().zip(&blocked) {
             prop_assert_eq!(batch, &linear_hits(&lin, q, radius));
         }
+        // Again, from the word-by-word layout the first call made and kept.
+        let mut again = vec![Vec::new(); qs.len()];
+        lin.search_many(&qs, radius, &mut again);
+        prop_assert_eq!(&again, &blocked);
+        let mut again = vec![Vec::new(); qs.len()];
+        mih.search_many(&qs, radius, &mut again);
+        prop_assert_eq!(&again, &many);
         for (q, batch) in qs.iter().zip(&many) {
             let expected = linear_hits(&lin, q, radius);
             let mut got = Vec::new();

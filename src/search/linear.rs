@@ -21,12 +21,16 @@ const QUERIES_PER_TASK: usize = 16;
 #[derive(Debug, Clone, Default)]
 pub struct LinearIndex {
     hashes: Vec<Hash256>,
+    columns: ColumnCache,
 }
 
 impl LinearIndex {
     /// Indexes `hashes` (ids are positions).
     pub fn new(hashes: Vec<Hash256>) -> Self {
-        LinearIndex { hashes }
+        LinearIndex {
+            hashes,
+            columns: ColumnCache::default(),
+        }
     }
 
     /// The indexed hashes, in id order.
@@ -40,29 +44,56 @@ impl LinearIndex {
     }
 }
 
+/// The blocks of a hash array laid out word by word ([`Columns`]) for the AVX-512 kernel, built
+/// on the first many-query scan that needs them and kept (as much memory again as the hashes;
+/// none on CPUs without AVX-512, or when no such scan runs).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ColumnCache(std::sync::OnceLock<Vec<Columns>>);
+
+impl ColumnCache {
+    /// The layout of `hashes`, which must be the same hashes on every call.
+    fn get(&self, hashes: &[Hash256]) -> &[Columns] {
+        self.0.get_or_init(|| {
+            hashes
+                .chunks(BLOCK)
+                .map(|block| {
+                    let mut columns = Columns::default();
+                    columns.fill(block);
+                    columns
+                })
+                .collect()
+        })
+    }
+}
+
 /// Blocked scan of `hashes` (ids are positions): each cached block serves a group of queries,
 /// the groups run in parallel (rayon). `out[i]` receives the hits of `queries[i]`, in id order.
-/// With AVX-512 each block is first laid out word by word ([`Columns`]) for the wide kernel.
+/// With AVX-512 the wide kernel reads the blocks from `columns`, the word-by-word layout of
+/// `hashes` (made on first use and kept).
 pub(crate) fn scan_many(
     hashes: &[Hash256],
+    columns: &ColumnCache,
     queries: &[Hash256],
     radius: u32,
     out: &mut [Vec<Hit>],
 ) {
     assert!(out.len() >= queries.len(), "one output per query");
-    let wide = avx512_available();
+    let layout: &[Columns] = if avx512_available() && !queries.is_empty() {
+        columns.get(hashes)
+    } else {
+        &[]
+    };
     queries
         .par_chunks(QUERIES_PER_TASK)
         .zip(out.par_chunks_mut(QUERIES_PER_TASK))
         .for_each(|(queries, out)| {
-            let mut columns = Columns::default();
             for (block_index, block) in hashes.chunks(BLOCK).enumerate() {
                 let base = block_index * BLOCK;
                 #[cfg(target_arch = "x86_64")]
-                if wide {
-                    columns.fill(block);
-                    // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (`avx512_available`).
-                    unsafe { avx512::scan_columns_many(queries, &columns, base, radius, out) };
+                if let Some(columns) = layout.get(block_index) {
+                    // SAFETY: `layout` is empty unless the CPU has AVX-512F and VPOPCNTDQ
+                    // (`avx512_available`).
+                    unsafe { avx512::scan_columns_many(queries, columns, base, radius, out) };
                     continue;
                 }
                 for (q, hits) in queries.iter().zip(out.iter_mut()) {
@@ -87,7 +118,7 @@ fn avx512_available() -> bool {
 
 /// A block of hashes stored word by word: `words[k][i]` is word `k` of hash `i`, so that one
 /// 512-bit load holds the same word of eight hashes.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Columns {
     words: [Vec<u64>; 4],
 }
@@ -261,7 +292,7 @@ impl HammingIndex for LinearIndex {
 
     /// Blocked (many queries share one pass over memory), parallel over groups of queries.
     fn search_many(&self, queries: &[Hash256], radius: u32, out: &mut [Vec<Hit>]) {
-        scan_many(&self.hashes, queries, radius, out);
+        scan_many(&self.hashes, &self.columns, queries, radius, out);
     }
 
     fn search_range(&self, query: &Hash256, radius: u32, ids: Range<u32>, out: &mut Vec<Hit>) {

@@ -264,6 +264,8 @@ pub struct MihIndex {
     tables: Vec<Table>,
     masks: Vec<Masks>,
     scan_fallback: bool,
+    /// The hashes laid out for the blocked scan, made the first time a search falls back to it.
+    columns: super::linear::ColumnCache,
 }
 
 /// Asks the kernel to back `[ptr, ptr + len)` with transparent huge pages (Linux, when THP is
@@ -492,6 +494,7 @@ impl MihIndex {
             tables,
             masks,
             scan_fallback: true,
+            columns: Default::default(),
         }
     }
 
@@ -666,7 +669,7 @@ impl HammingIndex for MihIndex {
     fn search_many(&self, queries: &[Hash256], radius: u32, out: &mut [Vec<Hit>]) {
         assert!(out.len() >= queries.len(), "one output per query");
         if self.scan_fallback && self.estimated_cost(radius) > self.hashes.len() as f64 {
-            super::linear::scan_many(&self.hashes, queries, radius, out);
+            super::linear::scan_many(&self.hashes, &self.columns, queries, radius, out);
             return;
         }
         queries
