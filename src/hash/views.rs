@@ -84,8 +84,8 @@ fn grid(scale: f32, step: f32, out: &mut Vec<View>) {
 }
 
 /// Views indexed for a reference still image of `width` x `height`: primary; crops of 85 % and
-/// 90 % on a 1.5 % grid of offsets; the centre 70 %; ±5° rotations; and squares of the full
-/// short side along the long side on a 2 % grid (square reposts of a landscape photo).
+/// 90 % on a 1.5 % grid of offsets; the centre 70 %; ±5° rotations; squares of the full short
+/// side along the long side on a 2 % grid (square reposts of a landscape photo); the centre 90 %.
 pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.85, 0.015, &mut v);
@@ -120,6 +120,13 @@ pub fn reference_image_views(width: u32, height: u32) -> Vec<View> {
             });
         }
     }
+    // The centred 90 % crop (the most common crop) falls between that grid's offsets (last, so
+    // that the ids of the other views stay those of older catalogues).
+    v.push(View::Crop {
+        scale: 0.9,
+        x: 0.05,
+        y: 0.05,
+    });
     v
 }
 
@@ -401,8 +408,11 @@ mod tests {
 
     #[test]
     fn view_counts_and_crop_sizes() {
-        assert_eq!(reference_image_views(100, 100).len(), 1 + 121 + 64 + 3);
-        assert_eq!(reference_image_views(150, 100).len(), 1 + 121 + 64 + 3 + 18);
+        assert_eq!(reference_image_views(100, 100).len(), 1 + 121 + 64 + 3 + 1);
+        assert_eq!(
+            reference_image_views(150, 100).len(),
+            1 + 121 + 64 + 3 + 18 + 1
+        );
         // View ids above the lists are kept for the whole-picture views (fingerprint.rs).
         assert!(reference_image_views(10_000, 100).len() < 253);
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
