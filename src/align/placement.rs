@@ -73,7 +73,7 @@ pub fn fit(pairs: &[PointPair]) -> Option<Placement> {
             consider(pairs, &pairs[i], &pairs[j], &mut best);
         }
     }
-    best
+    best.map(|p| refine(pairs, p))
 }
 
 /// As [`fit`], trying every two pairs: the brute-force twin of the sampled search.
@@ -84,7 +84,75 @@ pub fn fit_exhaustive(pairs: &[PointPair]) -> Option<Placement> {
             consider(pairs, a, b, &mut best);
         }
     }
-    best
+    best.map(|p| refine(pairs, p))
+}
+
+/// The least-squares placement over the pairs that agree with `p` (the local optimisation of
+/// LO-RANSAC: Chum, Matas & Kittler, "Locally optimized RANSAC", DAGM 2003): a placement
+/// from two pairs carries their localisation error, one fitted to all its inliers much less.
+/// Repeated while the inliers grow (at most [`REFINE_ROUNDS`] times); each step is kept only
+/// when it has at least as many inliers as the placement before it.
+fn refine(pairs: &[PointPair], mut p: Placement) -> Placement {
+    for _ in 0..REFINE_ROUNDS {
+        let next = refine_once(pairs, p);
+        let grew = next.inliers > p.inliers;
+        p = next;
+        if !grew {
+            break;
+        }
+    }
+    p
+}
+
+/// Least-squares steps of [`refine`] at most.
+const REFINE_ROUNDS: usize = 4;
+
+/// One least-squares step of [`refine`].
+fn refine_once(pairs: &[PointPair], p: Placement) -> Placement {
+    let agreeing: Vec<&PointPair> = pairs
+        .iter()
+        .filter(|q| agrees(q, p.scale, p.offset_x, p.offset_y))
+        .collect();
+    if agreeing.len() < 3 {
+        return p;
+    }
+    let n = agreeing.len() as f32;
+    let mean = |f: &dyn Fn(&PointPair) -> f32| agreeing.iter().map(|q| f(q)).sum::<f32>() / n;
+    let (qx, qy) = (mean(&|q| q.query.0), mean(&|q| q.query.1));
+    let (rx, ry) = (mean(&|q| q.reference.0), mean(&|q| q.reference.1));
+    let (mut cross, mut spread) = (0.0f32, 0.0f32);
+    for q in &agreeing {
+        let (dx, dy) = (q.query.0 - qx, q.query.1 - qy);
+        cross += dx * (q.reference.0 - rx) + dy * (q.reference.1 - ry);
+        spread += dx * dx + dy * dy;
+    }
+    if spread <= 0.0 {
+        return p;
+    }
+    let scale = cross / spread;
+    if !(SCALE_RANGE.0..=SCALE_RANGE.1).contains(&scale) {
+        return p;
+    }
+    let (offset_x, offset_y) = (rx - scale * qx, ry - scale * qy);
+    let inliers = count_inliers(pairs, scale, offset_x, offset_y);
+    if inliers >= p.inliers {
+        Placement {
+            scale,
+            offset_x,
+            offset_y,
+            inliers,
+        }
+    } else {
+        p
+    }
+}
+
+/// True when `p` lands within [`INLIER_TOLERANCE_PX`] of its reference point under the
+/// placement, at matching pyramid levels.
+fn agrees(p: &PointPair, scale: f32, offset_x: f32, offset_y: f32) -> bool {
+    let x = scale * p.query.0 + offset_x;
+    let y = scale * p.query.1 + offset_y;
+    (x - p.reference.0).hypot(y - p.reference.1) <= INLIER_TOLERANCE_PX && levels_agree(p, scale)
 }
 
 /// Scores the hypothesis made from pairs `a` and `b`, keeping it in `best` if it has more
@@ -132,10 +200,7 @@ fn count_inliers(pairs: &[PointPair], scale: f32, offset_x: f32, offset_y: f32) 
     let mut reference_points = Vec::new();
     let mut query_points = Vec::new();
     for p in pairs {
-        let x = scale * p.query.0 + offset_x;
-        let y = scale * p.query.1 + offset_y;
-        let off = (x - p.reference.0).hypot(y - p.reference.1);
-        if off <= INLIER_TOLERANCE_PX && levels_agree(p, scale) {
+        if agrees(p, scale, offset_x, offset_y) {
             reference_points.push((p.reference.0.to_bits(), p.reference.1.to_bits()));
             query_points.push((p.query.0.to_bits(), p.query.1.to_bits()));
         }
