@@ -329,16 +329,17 @@ fn harris_response(p: &Picture) -> Vec<f32> {
 fn shrink(p: &Picture, width: u32, height: u32) -> Option<Picture> {
     use fast_image_resize::images::{Image, ImageRef};
     use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-    let bytes: Vec<u8> = p.luma.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let src = ImageRef::new(p.width, p.height, &bytes, PixelType::F32).ok()?;
+    let src = ImageRef::new(
+        p.width,
+        p.height,
+        bytemuck::cast_slice(&p.luma),
+        PixelType::F32,
+    )
+    .ok()?;
     let mut dst = Image::new(width, height, PixelType::F32);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
     Resizer::new().resize(&src, &mut dst, &options).ok()?;
-    let luma = dst
-        .buffer()
-        .chunks_exact(4)
-        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let luma = bytemuck::pod_collect_to_vec(dst.buffer());
     Some(Picture {
         width,
         height,
