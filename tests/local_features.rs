@@ -115,6 +115,63 @@ fn real_square_crop_is_found() {
     assert!(report.matches[0].keypoint_inliers.is_some());
 }
 
+/// The LSH descriptor search against its exhaustive twin, on crops of the three sample photos
+/// (each searched among all three): both place each crop in its photo, in the right
+/// orientation, where it was cut (within 6 px and 8 % of scale), and the LSH search keeps at
+/// least 60 % of the twin's inliers (it misses some far pairs by design).
+#[test]
+fn lsh_matching_agrees_with_the_exhaustive_twin() {
+    let names = [
+        "p_mdn_tiger.jpg",
+        "p_sk_rocket.jpg",
+        "p_mdn_wave_and_surfer.jpg",
+    ];
+    let paths: Vec<PathBuf> = names
+        .iter()
+        .map(|n| common::samples().join("references").join(n))
+        .collect();
+    let references: Vec<Features> = paths
+        .iter()
+        .map(|p| still_features(p, Role::Reference, REFERENCE_KEYPOINTS))
+        .collect();
+    let index = LocalIndex::new(
+        references
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32, f.keypoints.clone())),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (i, path) in paths.iter().enumerate() {
+        let (w, h) = image::image_dimensions(path).unwrap();
+        // Original pixels per pixel of the reference's working picture.
+        let factor = w as f32 / references[i].width as f32;
+        let side = w.min(h) * 2 / 5;
+        for (k, mirror) in [(0u32, false), (1, true)] {
+            let (x, y) = (w / 5 + k * w / 4, h / 4);
+            let copy = crop_copy(path, (x, y, side), mirror, dir.path());
+            let upload = still_features(&copy, Role::Query, QUERY_KEYPOINTS);
+            let expected_scale = side as f32 / factor / upload.width as f32;
+            let (expected_x, expected_y) = (x as f32 / factor, y as f32 / factor);
+            let fast = index.match_features(&upload);
+            let twin = index.match_features_exhaustive(&upload);
+            for m in [fast.first(), twin.first()] {
+                let m = m.expect("placed");
+                let p = m.placement;
+                assert_eq!((m.work, m.mirrored), (i as u32, mirror), "{m:?}");
+                assert!(
+                    (p.scale / expected_scale - 1.0).abs() < 0.08
+                        && (p.offset_x - expected_x).abs() < 6.0
+                        && (p.offset_y - expected_y).abs() < 6.0,
+                    "{}: {m:?}, expected scale {expected_scale} at ({expected_x}, {expected_y})",
+                    names[i]
+                );
+            }
+            let (f, t) = (fast[0].placement.inliers, twin[0].placement.inliers);
+            assert!(f * 10 >= t * 6, "{}: {f} of {t} inliers", names[i]);
+        }
+    }
+}
+
 #[test]
 fn unrelated_photos_are_not_placed() {
     let references = ["p_mdn_tiger.jpg", "p_sk_rocket.jpg"];

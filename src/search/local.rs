@@ -1,6 +1,7 @@
 //! Local-feature search: every reference photo's keypoints ([`crate::hash::keypoints`]) in one
-//! Hamming index over their descriptors, and [`LocalIndex::match_features`], which turns an
-//! upload's keypoints into placements in the works they come from.
+//! Hamming index over their descriptors (bit-sampling LSH, [`super::lsh`]), and
+//! [`LocalIndex::match_features`], which turns an upload's keypoints into placements in the
+//! works they come from; [`LocalIndex::match_features_exhaustive`] is its brute-force twin.
 //!
 //! Each upload descriptor (upright and mirrored) is searched at [`MATCH_RADIUS`]; within each
 //! work its nearest reference descriptor is kept when it is clearly nearer than the work's
@@ -9,6 +10,7 @@
 //! one placement ([`crate::align::placement`]); chance pairs rarely agree on one.
 
 use super::linear::LinearIndex;
+use super::lsh::LshIndex;
 use super::{HammingIndex, Hit};
 use crate::align::placement::{self, Placement, PointPair};
 use crate::hash::keypoints::{Features, Keypoint};
@@ -33,7 +35,7 @@ pub struct LocalIndex {
     work: Vec<u32>,
     /// The keypoints, by id (contiguous per work).
     points: Vec<Keypoint>,
-    descriptors: LinearIndex,
+    descriptors: LshIndex,
 }
 
 /// An upload placed in one work by its keypoints.
@@ -61,7 +63,7 @@ impl LocalIndex {
                 index.points.push(p);
             }
         }
-        index.descriptors = LinearIndex::new(descriptors);
+        index.descriptors = LshIndex::new(descriptors);
         index
     }
 
@@ -81,8 +83,32 @@ impl LocalIndex {
     }
 
     /// The upload's best placement in each work whose pairs support one (upright and mirrored
-    /// tried separately), most inliers first. Empty when either side has no keypoints.
+    /// tried separately), most inliers first. Empty when either side has no keypoints. The
+    /// descriptors are searched in the LSH tables, which miss some pairs the exhaustive search
+    /// finds (more of the far ones): placements have somewhat fewer inliers than
+    /// [`LocalIndex::match_features_exhaustive`] gives, at a small share of the cost.
     pub fn match_features(&self, upload: &Features) -> Vec<LocalMatch> {
+        self.match_with(upload, |queries, hits| {
+            self.descriptors.search_many(queries, MATCH_RADIUS, hits)
+        })
+    }
+
+    /// [`LocalIndex::match_features`] with every reference descriptor compared (a linear scan):
+    /// the twin the LSH search is tested against.
+    pub fn match_features_exhaustive(&self, upload: &Features) -> Vec<LocalMatch> {
+        let linear = LinearIndex::new(self.descriptors.descriptors().to_vec());
+        self.match_with(upload, |queries, hits| {
+            linear.search_many(queries, MATCH_RADIUS, hits)
+        })
+    }
+
+    /// Matching with `search(queries, hits)` filling each query's hits within
+    /// [`MATCH_RADIUS`], in id order.
+    fn match_with(
+        &self,
+        upload: &Features,
+        search: impl FnOnce(&[Hash256], &mut [Vec<Hit>]),
+    ) -> Vec<LocalMatch> {
         let n = upload.keypoints.len();
         if n == 0 || self.is_empty() {
             return Vec::new();
@@ -94,8 +120,7 @@ impl LocalIndex {
             .chain(upload.mirrored.iter().copied())
             .collect();
         let mut hits = vec![Vec::new(); queries.len()];
-        self.descriptors
-            .search_many(&queries, MATCH_RADIUS, &mut hits);
+        search(&queries, &mut hits);
         let mut groups: HashMap<(u32, bool), Vec<PointPair>> = HashMap::new();
         for (qi, hits) in hits.iter().enumerate() {
             let mirrored = qi >= n;

@@ -3,12 +3,14 @@
 //! [`HammingIndex`] is one trait with two implementations: [`linear::LinearIndex`], the
 //! brute-force oracle every faster index is tested against, and [`mih::MihIndex`],
 //! multi-index hashing (Norouzi, Punjani, Fleet, "Fast Search in Hamming Space with
-//! Multi-Index Hashing", CVPR 2012).
+//! Multi-Index Hashing", CVPR 2012). Keypoint descriptors, searched at a radius where
+//! neither pays, go through [`lsh::LshIndex`] (approximate, with the linear scan as its twin).
 
 pub mod bench;
 pub mod extend;
 pub mod linear;
 pub mod local;
+pub mod lsh;
 pub mod mih;
 
 use crate::hash::Hash256;
