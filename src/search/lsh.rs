@@ -154,15 +154,7 @@ impl LshIndex {
                 }
             }
         }
-        out[from..].sort_unstable();
-        let mut kept = from;
-        for i in from..out.len() {
-            if kept == from || out[kept - 1].id != out[i].id {
-                out[kept] = out[i];
-                kept += 1;
-            }
-        }
-        out.truncate(kept);
+        super::sort_and_dedup_hits(out, from);
     }
 
     /// [`LshIndex::search`] for each query (in parallel, rayon): `out[i]` receives the hits of

@@ -643,15 +643,7 @@ impl MihIndex {
             }
         }
         // A hash near the query is a candidate in several tables: keep one hit per id.
-        out[from..].sort_unstable();
-        let mut kept = from;
-        for i in from..out.len() {
-            if kept == from || out[kept - 1].id != out[i].id {
-                out[kept] = out[i];
-                kept += 1;
-            }
-        }
-        out.truncate(kept);
+        super::sort_and_dedup_hits(out, from);
     }
 }
 

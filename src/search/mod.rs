@@ -25,6 +25,20 @@ pub struct Hit {
     pub distance: u32,
 }
 
+/// Sorts `out[from..]` by id and keeps one hit per id there (a hash found through several
+/// tables of an index is the same hit).
+pub(crate) fn sort_and_dedup_hits(out: &mut Vec<Hit>, from: usize) {
+    out[from..].sort_unstable();
+    let mut kept = from;
+    for i in from..out.len() {
+        if kept == from || out[kept - 1].id != out[i].id {
+            out[kept] = out[i];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
 /// An exact radius search over a fixed list of hashes.
 pub trait HammingIndex: Send + Sync {
     /// Number of indexed hashes.
