@@ -132,3 +132,33 @@ fn centred_crop_matches_a_reference_view_closely() {
         "nearest reference views: {nearest_of:?}"
     );
 }
+
+/// A file named as an image whose bytes are not that image (text, HTML, a video renamed) is a
+/// decode error naming the format, not a 0x0 picture "too small" (ffmpeg's reading of it).
+#[test]
+fn file_named_as_an_image_without_its_signature_is_a_decode_error() {
+    use swordnet::error::ErrorKind;
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("notes.png", b"hello, this is text\nnot a picture\n", "PNG"),
+        (
+            "page.jpg",
+            b"<!doctype html><html><body>404</body></html>",
+            "JPEG",
+        ),
+        ("x.webp", b"RIFF\x10\0\0\0WAVEfmt ", "WebP"),
+        ("y.tiff", &[0u8; 64], "TIFF"),
+    ];
+    for (name, bytes, format) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = swordnet::media::decode_file(&path, &DecodeOptions::default(), &mut |_| true)
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Decode, "{name}: {err:?}");
+        assert!(
+            err.message.contains(&format!("not a {format} file")),
+            "{name}: {}",
+            err.message
+        );
+    }
+}

@@ -182,6 +182,16 @@ fn decode_inner(
         });
     }
     if sniffed == Sniffed::Unknown {
+        if let Some(name) = sniff::signed_image_extension(extension.as_deref()) {
+            // The name says an image whose signature swordnet knows, and the bytes lack it:
+            // never handed to the video probe (ffmpeg reads some such files as 0x0 pictures).
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "not a {name} file: its first bytes are not the {name} signature (a file of another kind, or one damaged from its start)"
+                ),
+            ));
+        }
         if let Some(format) = sniff::audio_only(&head) {
             return Err(Error::new(
                 ErrorKind::NoVideoStream,

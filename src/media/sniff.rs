@@ -66,6 +66,21 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
     Sniffed::Unknown
 }
 
+/// For a file extension of a still-image format whose signature [`sniff`] recognises (JPEG,
+/// PNG, GIF, WebP, BMP, TIFF), the format's name; `None` for any other extension. A file
+/// named so that [`sniff`] found no signature in is not that image.
+pub fn signed_image_extension(extension: Option<&str>) -> Option<&'static str> {
+    Some(match extension? {
+        "jpg" | "jpeg" | "jpe" | "jfif" => "JPEG",
+        "png" => "PNG",
+        "gif" => "GIF",
+        "webp" => "WebP",
+        "bmp" => "BMP",
+        "tif" | "tiff" => "TIFF",
+        _ => return None,
+    })
+}
+
 /// The name of an audio-only format recognised from `head` (MP3 with or without an ID3 tag,
 /// ADTS AAC, FLAC, WAV, AIFF, AMR, Monkey's Audio, WavPack, MIDI), or `None`. Such a file
 /// has no video stream whatever its name says. Containers that may hold video as well as
