@@ -112,7 +112,18 @@ fn real_square_crop_is_found() {
     let engine = common::engine_over(&cat, &[reference], DecoderChoice::Auto);
     let report = engine.judge_file(&common::samples().join("queries/surfer_square_crop.jpg"));
     assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
-    assert!(report.matches[0].keypoint_inliers.is_some());
+    let inliers = report.matches[0]
+        .keypoint_inliers
+        .expect("placed by keypoints");
+    // The table shows no time ranges, speed or distance for it, and its note whole.
+    let table = swordnet::report::table::render(std::slice::from_ref(&report));
+    let row = table.lines().nth(1).unwrap();
+    let columns: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&columns[4..8], ["-", "-", "-", "-"], "{row}");
+    assert!(
+        row.ends_with(&format!("crop placed by {inliers} keypoints")),
+        "{row}"
+    );
 }
 
 /// The LSH descriptor search against its exhaustive twin, on crops of the three sample photos

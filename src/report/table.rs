@@ -30,7 +30,7 @@ pub fn render(reports: &[QueryReport]) -> String {
                 "-",
                 "-",
                 "-",
-                truncate(&note, 60)
+                note
             ));
         }
         for (i, m) in r.matches.iter().enumerate() {
@@ -47,20 +47,35 @@ pub fn render(reports: &[QueryReport]) -> String {
                 notes.push(format!("crop placed by {n} keypoints"));
             }
             let note = notes.join("; ");
+            // A still upload has no time ranges or speed; a keypoint placement no distance.
+            let still = r.media.as_deref() == Some("image");
+            let (upload_s, work_s, speed) = if still {
+                ("-".to_string(), "-".to_string(), "-".to_string())
+            } else {
+                (
+                    format!("{}-{}", secs(m.query_start_ms), secs(m.query_end_ms)),
+                    format!(
+                        "{}-{}",
+                        secs(m.reference_start_ms),
+                        secs(m.reference_end_ms)
+                    ),
+                    format!("{:.2}", m.speed),
+                )
+            };
+            let distance = match m.keypoint_inliers {
+                Some(_) => "-".to_string(),
+                None => format!("{:.1}", m.mean_distance),
+            };
             out.push_str(&format!(
-                "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5.2} {:>5.1}  {}\n",
+                "{:<32} {:<6} {:<10} {:<28} {:>13} {:>15} {:>5} {:>5}  {}\n",
                 n,
                 md,
                 v,
                 truncate(&m.title, 28),
-                format!("{}-{}", secs(m.query_start_ms), secs(m.query_end_ms)),
-                format!(
-                    "{}-{}",
-                    secs(m.reference_start_ms),
-                    secs(m.reference_end_ms)
-                ),
-                m.speed,
-                m.mean_distance,
+                upload_s,
+                work_s,
+                speed,
+                distance,
                 note
             ));
         }
@@ -68,6 +83,7 @@ pub fn render(reports: &[QueryReport]) -> String {
     out
 }
 
+/// `s` cut to its last `n` characters (a path keeps its file name), marked with `…`.
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
