@@ -27,6 +27,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+mod pictures;
+
+use pictures::{data_uri, gather, orient, orientation, Pictures};
+
 /// What the report shows besides the results.
 #[derive(Debug, Clone)]
 pub struct HtmlOptions {
@@ -126,82 +130,6 @@ fn esc(s: &str) -> String {
 
 fn secs(ms: i64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-/// The orientation a report's transform name stands for.
-fn orientation(transform: &str) -> Orientation {
-    Orientation::ALL
-        .into_iter()
-        .find(|o| o.transform_name() == transform)
-        .unwrap_or(Orientation::Original)
-}
-
-/// Applies `o` to a picture: the query frame under the orientation that matched looks like
-/// the work (a mirrored copy is mirrored back, a rotated one turned back).
-fn orient(img: &RgbImage, o: Orientation) -> RgbImage {
-    use image::imageops::{flip_horizontal, flip_vertical, rotate180, rotate270, rotate90};
-    match o {
-        Orientation::Original => img.clone(),
-        Orientation::Rot90 => rotate270(img),
-        Orientation::Rot180 => rotate180(img),
-        Orientation::Rot270 => rotate90(img),
-        Orientation::FlipVertical => flip_vertical(img),
-        Orientation::Mirror => flip_horizontal(img),
-        Orientation::FlipPlus1 => flip_horizontal(&rotate90(img)),
-        Orientation::FlipMinus1 => flip_vertical(&rotate90(img)),
-    }
-}
-
-type Pictures = HashMap<(PathBuf, i64), std::result::Result<RgbImage, String>>;
-
-/// The thumbnails every detailed match needs, decoded once per file (files in parallel).
-fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Pictures {
-    let mut wanted: BTreeMap<PathBuf, Vec<i64>> = BTreeMap::new();
-    for r in flagged {
-        for m in r.matches.iter().take(options.matches_with_frames) {
-            for (q, t) in match_times(m, is_image(r), options.frames_per_match) {
-                wanted.entry(PathBuf::from(&r.query)).or_default().push(q);
-                if !m.reference.is_empty() {
-                    wanted
-                        .entry(PathBuf::from(&m.reference))
-                        .or_default()
-                        .push(t);
-                }
-            }
-        }
-    }
-    let Some(thumbs) = options.thumbnails else {
-        return Pictures::new();
-    };
-    let jobs: Vec<(PathBuf, Vec<i64>)> = wanted
-        .into_iter()
-        .map(|(p, mut times)| {
-            times.sort_unstable();
-            times.dedup();
-            (p, times)
-        })
-        .collect();
-    jobs.par_iter()
-        .flat_map_iter(|(path, times)| {
-            let pictures = frames_at(path, times, &thumbs);
-            times
-                .iter()
-                .zip(pictures)
-                .map(|(&t, p)| ((path.clone(), t), p.map_err(|e| e.to_string())))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn data_uri(img: &RgbImage, quality: u8) -> std::result::Result<String, String> {
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality.clamp(1, 100))
-        .encode_image(img)
-        .map_err(|e| format!("cannot encode thumbnail: {e}"))?;
-    Ok(format!(
-        "data:image/jpeg;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(&jpeg)
-    ))
 }
 
 const STYLE: &str = r#"
@@ -744,78 +672,4 @@ fn others(h: &mut String, reports: &[QueryReport]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(q: (i64, i64), r: (i64, i64), transform: &str) -> MatchReport {
-        MatchReport {
-            reference: String::new(),
-            work_id: 1,
-            title: "A <b>film</b>".into(),
-            rights_holder: None,
-            key_work: false,
-            query_start_ms: q.0,
-            query_end_ms: q.1,
-            reference_start_ms: r.0,
-            reference_end_ms: r.1,
-            speed: 1.0,
-            mirrored: transform == "mirrored",
-            transform: transform.into(),
-            cropped: false,
-            matched_frames: 10,
-            mean_distance: 10.0,
-            score: 0.8,
-            verdict: VerdictKind::Infringing,
-            reason: "because".into(),
-            keypoint_inliers: None,
-        }
-    }
-
-    #[test]
-    fn times_are_spread_along_the_line() {
-        let t = match_times(&m((0, 8000), (20000, 30000), "none"), false, 3);
-        assert_eq!(t, vec![(2000, 22500), (4000, 25000), (6000, 27500)]);
-        assert_eq!(
-            match_times(&m((0, 0), (5, 5), "none"), true, 3),
-            vec![(0, 5)]
-        );
-    }
-
-    #[test]
-    fn text_is_escaped_and_imported_works_get_placeholders() {
-        let r = QueryReport {
-            query: "up<load>.mp4".into(),
-            media: Some("video".into()),
-            verdict: VerdictKind::Infringing,
-            error: None,
-            matches: vec![m((0, 8000), (0, 8000), "mirrored")],
-            reasons: vec!["x & y".into()],
-            duration_ms: 8000,
-            frames: 32,
-            informative_frames: 32,
-            status: "ok".into(),
-            elapsed_ms: 1,
-        };
-        let html = render(&[r], &HtmlOptions::default());
-        assert!(html.contains("up&lt;load&gt;.mp4"));
-        assert!(html.contains("A &lt;b&gt;film&lt;/b&gt;"));
-        assert!(!html.contains("<b>film"));
-        assert!(html.contains("no media file (imported work)"));
-        assert_eq!(html.matches("class=\"upload infringing\"").count(), 1);
-    }
-
-    #[test]
-    fn orientations_turn_back() {
-        let img = RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8, y as u8, 0]));
-        let t = orient(&img, Orientation::FlipPlus1);
-        assert_eq!(t.dimensions(), (2, 3));
-        assert_eq!(t.get_pixel(1, 2).0, [2, 1, 0]);
-        let a = orient(&img, Orientation::FlipMinus1);
-        // (x, y) -> (H-1-y, W-1-x)
-        assert_eq!(a.get_pixel(1, 2).0, [0, 0, 0]);
-        assert_eq!(
-            orient(&img, Orientation::Mirror).get_pixel(0, 0).0,
-            [2, 0, 0]
-        );
-    }
-}
+mod tests;

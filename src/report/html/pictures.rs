@@ -1,0 +1,81 @@
+//! Thumbnails of the HTML report: the pictures of every flagged upload and its works at the
+//! matched times, gathered in parallel, turned back to the work's orientation, as JPEG data
+//! URIs.
+
+use super::*;
+
+/// The orientation a report's transform name stands for.
+pub(super) fn orientation(transform: &str) -> Orientation {
+    Orientation::ALL
+        .into_iter()
+        .find(|o| o.transform_name() == transform)
+        .unwrap_or(Orientation::Original)
+}
+
+/// Applies `o` to a picture: the query frame under the orientation that matched looks like
+/// the work (a mirrored copy is mirrored back, a rotated one turned back).
+pub(super) fn orient(img: &RgbImage, o: Orientation) -> RgbImage {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate180, rotate270, rotate90};
+    match o {
+        Orientation::Original => img.clone(),
+        Orientation::Rot90 => rotate270(img),
+        Orientation::Rot180 => rotate180(img),
+        Orientation::Rot270 => rotate90(img),
+        Orientation::FlipVertical => flip_vertical(img),
+        Orientation::Mirror => flip_horizontal(img),
+        Orientation::FlipPlus1 => flip_horizontal(&rotate90(img)),
+        Orientation::FlipMinus1 => flip_vertical(&rotate90(img)),
+    }
+}
+
+pub(super) type Pictures = HashMap<(PathBuf, i64), std::result::Result<RgbImage, String>>;
+
+/// The thumbnails every detailed match needs, decoded once per file (files in parallel).
+pub(super) fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Pictures {
+    let mut wanted: BTreeMap<PathBuf, Vec<i64>> = BTreeMap::new();
+    for r in flagged {
+        for m in r.matches.iter().take(options.matches_with_frames) {
+            for (q, t) in match_times(m, is_image(r), options.frames_per_match) {
+                wanted.entry(PathBuf::from(&r.query)).or_default().push(q);
+                if !m.reference.is_empty() {
+                    wanted
+                        .entry(PathBuf::from(&m.reference))
+                        .or_default()
+                        .push(t);
+                }
+            }
+        }
+    }
+    let Some(thumbs) = options.thumbnails else {
+        return Pictures::new();
+    };
+    let jobs: Vec<(PathBuf, Vec<i64>)> = wanted
+        .into_iter()
+        .map(|(p, mut times)| {
+            times.sort_unstable();
+            times.dedup();
+            (p, times)
+        })
+        .collect();
+    jobs.par_iter()
+        .flat_map_iter(|(path, times)| {
+            let pictures = frames_at(path, times, &thumbs);
+            times
+                .iter()
+                .zip(pictures)
+                .map(|(&t, p)| ((path.clone(), t), p.map_err(|e| e.to_string())))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+pub(super) fn data_uri(img: &RgbImage, quality: u8) -> std::result::Result<String, String> {
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality.clamp(1, 100))
+        .encode_image(img)
+        .map_err(|e| format!("cannot encode thumbnail: {e}"))?;
+    Ok(format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&jpeg)
+    ))
+}
