@@ -64,7 +64,7 @@ pub fn flatten(rgba: &RgbaImage, max_side: u32) -> Picture {
 }
 
 /// `rgba` composited onto [`ALPHA_BACKGROUND`]: packed 8-bit RGB.
-fn flattened_rgb(rgba: &RgbaImage) -> Vec<u8> {
+pub(crate) fn flattened_rgb(rgba: &RgbaImage) -> Vec<u8> {
     let mut rgb = Vec::with_capacity(rgba.width() as usize * rgba.height() as usize * 3);
     for p in rgba.pixels() {
         let a = p.0[3] as u32;

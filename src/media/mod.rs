@@ -130,12 +130,20 @@ pub fn decode_file(
     decode_inner(path, options, on_frame).map_err(|e| e.with_path(path))
 }
 
-fn decode_inner(
-    path: &Path,
-    options: &DecodeOptions,
-    on_frame: &mut dyn FnMut(Frame) -> bool,
-) -> Result<MediaInfo> {
-    let limits = &options.limits;
+/// A file's first bytes and what they say it is.
+pub(crate) struct SniffedFile {
+    /// The kind of file its signature (or, failing that, its extension) says.
+    pub sniffed: Sniffed,
+    /// The file name's extension, lower case.
+    pub extension: Option<String>,
+    /// The first 256 bytes (fewer for a shorter file).
+    pub head: Vec<u8>,
+}
+
+/// Checks that `path` is a non-empty regular file no larger than `limits` allow, and sniffs
+/// its first 256 bytes ([`sniff::sniff`]). Errors: `Io` (missing, unreadable, not a regular
+/// file), `Empty`, `TooLarge`.
+pub(crate) fn sniff_file(path: &Path, limits: &Limits) -> Result<SniffedFile> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(e, path))?;
     if !meta.is_file() {
         return Err(Error::new(ErrorKind::Io, "not a regular file"));
@@ -152,7 +160,24 @@ fn decode_inner(
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    let sniffed = sniff::sniff(&head, extension.as_deref());
+    Ok(SniffedFile {
+        sniffed: sniff::sniff(&head, extension.as_deref()),
+        extension,
+        head,
+    })
+}
+
+fn decode_inner(
+    path: &Path,
+    options: &DecodeOptions,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<MediaInfo> {
+    let limits = &options.limits;
+    let SniffedFile {
+        sniffed,
+        extension,
+        head,
+    } = sniff_file(path, limits)?;
     if let Sniffed::Image(format) = sniffed {
         // Read through a buffer, never whole: the pixel limit bounds memory, not the file size.
         let file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;

@@ -16,17 +16,20 @@ use std::path::Path;
 #[derive(Debug, Default, Clone)]
 pub struct BuiltinBackend;
 
-fn convert(e: BuiltinError) -> Error {
-    let message = e.to_string();
-    let kind = match e {
-        BuiltinError::NoVideoStream => ErrorKind::NoVideoStream,
-        BuiltinError::Unsupported(_) => ErrorKind::Unsupported,
-        BuiltinError::Truncated(_) => ErrorKind::Truncated,
-        BuiltinError::Decode(_) => ErrorKind::Decode,
-        BuiltinError::TooLarge { .. } => ErrorKind::TooLarge,
-        BuiltinError::Io(_) => ErrorKind::Io,
-    };
-    Error::new(kind, message)
+impl From<BuiltinError> for Error {
+    /// The embedded decoder's error as a swordnet error of the matching kind.
+    fn from(e: BuiltinError) -> Error {
+        let message = e.to_string();
+        let kind = match e {
+            BuiltinError::NoVideoStream => ErrorKind::NoVideoStream,
+            BuiltinError::Unsupported(_) => ErrorKind::Unsupported,
+            BuiltinError::Truncated(_) => ErrorKind::Truncated,
+            BuiltinError::Decode(_) => ErrorKind::Decode,
+            BuiltinError::TooLarge { .. } => ErrorKind::TooLarge,
+            BuiltinError::Io(_) => ErrorKind::Io,
+        };
+        Error::new(kind, message)
+    }
 }
 
 /// Expands limited-range luma (16–235, as H.264 codes it) to 0–255, as ffmpeg's `gray`
@@ -48,7 +51,7 @@ impl VideoBackend for BuiltinBackend {
     }
 
     fn probe(&self, path: &Path) -> Result<VideoInfo> {
-        let info = probe_mp4(path).map_err(convert)?;
+        let info = probe_mp4(path).map_err(Error::from)?;
         if !info.has_video {
             return Err(Error::new(
                 ErrorKind::NoVideoStream,
@@ -100,7 +103,7 @@ impl VideoBackend for BuiltinBackend {
                 format!("more than {} frames sampled (limit)", limits.max_frames),
             ));
         }
-        result.map_err(convert)?;
+        result.map_err(Error::from)?;
         Ok(delivered)
     }
 }
