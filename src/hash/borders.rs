@@ -65,7 +65,8 @@ const BAR_LEVEL_DRIFT: f32 = 10.0;
 const BLUR_DETAIL_RATIO: f32 = 0.35;
 
 /// The active area of a video (or image) from `frames` (all the same size). `None` when no
-/// border was found or the frames carry no detail.
+/// border was found or the frames carry no detail. Over several frames (a video), uniform bars
+/// must come in centred pairs ([`paired`]); in one picture (a screenshot) they need not.
 pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     let first = frames.first()?;
     let (w, h) = (first.width as usize, first.height as usize);
@@ -80,6 +81,10 @@ pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     let (rows, cols) = line_stats(frames, w, h, mode == BorderMode::BarsAndBlur);
     let (mut top, mut bottom) = flat_extent(&rows);
     let (mut left, mut right) = flat_extent(&cols);
+    if frames.len() > 1 {
+        (top, bottom) = paired(top, bottom, h);
+        (left, right) = paired(left, right, w);
+    }
     if top + bottom >= h * 4 / 5 || left + right >= w * 4 / 5 {
         return None; // blank or nearly blank: nothing to crop to
     }
@@ -220,6 +225,26 @@ fn flat_extent(lines: &[LineStat]) -> (usize, usize) {
     (start, end.min(lines.len() - start))
 }
 
+/// Largest difference between the two bars of a pair, as a fraction of the picture's side
+/// (bars of a centred picture differ by rounding and by dark rows of the picture next to them).
+const BAR_PAIR_SLACK: f32 = 0.03;
+
+/// The bars of a video kept as a centred pair: a letterbox, pillarbox or padding to a square
+/// puts bars on both sides of the picture. A flat band along one edge only (or far deeper than
+/// its opposite) is most often a caption box or a lower third over the picture; trimming it
+/// would shift every view of the frame against the reference's, so only the depth both sides
+/// share is removed. (The per-frame [`View::FrameBars`](super::views::View::FrameBars) view
+/// still removes a one-sided bar, for a film padded along one edge.)
+fn paired(start: usize, end: usize, side: usize) -> (usize, usize) {
+    let slack = ((side as f32 * BAR_PAIR_SLACK) as usize).max(2);
+    if start.abs_diff(end) <= slack {
+        (start, end)
+    } else {
+        let both = start.min(end);
+        (both, both)
+    }
+}
+
 /// How many lines at each end are blurred fill: far less detail than the middle third, on
 /// both sides in similar amounts (a centred picture on its own blurred copy).
 fn blur_extent(lines: &[LineStat]) -> (usize, usize) {
@@ -270,6 +295,41 @@ mod tests {
         let area = detect(&[&p], BorderMode::UniformBars).unwrap();
         assert!((area.y - 0.125).abs() < 0.01 && (area.h - 0.75).abs() < 0.01);
         assert_eq!(area.w, 1.0);
+    }
+
+    /// `frames` textured pictures of 160 x 160 with the rows of each `(from, to)` band set to a
+    /// flat grey.
+    fn with_flat_rows(frames: u32, bands: &[(usize, usize)]) -> Vec<Picture> {
+        (0..frames)
+            .map(|seed| {
+                let mut p = textured(160, 160, seed * 11 + 3);
+                for y in bands.iter().flat_map(|&(from, to)| from..to) {
+                    p.luma[y * 160..(y + 1) * 160].fill(40.0);
+                }
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn video_bars_come_in_pairs() {
+        // A caption box's flat rows along the bottom edge of a video: not a border.
+        let caption = with_flat_rows(3, &[(140, 160)]);
+        let refs: Vec<&Picture> = caption.iter().collect();
+        assert_eq!(detect(&refs, BorderMode::UniformBars), None);
+        // Letterbox bars one row apart: both removed.
+        let letterbox = with_flat_rows(3, &[(0, 20), (139, 160)]);
+        let refs: Vec<&Picture> = letterbox.iter().collect();
+        let area = detect(&refs, BorderMode::UniformBars).unwrap();
+        assert_eq!((area.y, area.h), (20.0 / 160.0, 119.0 / 160.0));
+        // Bars of 10 and 30 rows: the 10 both share are removed.
+        let uneven = with_flat_rows(3, &[(0, 10), (130, 160)]);
+        let refs: Vec<&Picture> = uneven.iter().collect();
+        let area = detect(&refs, BorderMode::UniformBars).unwrap();
+        assert_eq!((area.y, area.h), (10.0 / 160.0, 140.0 / 160.0));
+        // One picture (a screenshot with a bar along one edge): the bar is removed.
+        let area = detect(&[&caption[0]], BorderMode::UniformBars).unwrap();
+        assert_eq!((area.y, area.h), (0.0, 140.0 / 160.0));
     }
 
     /// The statistics of one line straight from their definition (the twin of the one-pass
