@@ -157,7 +157,10 @@ struct Inventory {
 /// Reads every file once so that both passes find them in the page cache.
 fn warm_cache(files: &[PathBuf]) {
     let mut buf = vec![0u8; 1 << 20];
-    for f in files {
+    for f in files
+        .iter()
+        .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.is_file()))
+    {
         if let Ok(mut file) = std::fs::File::open(f) {
             while matches!(file.read(&mut buf), Ok(n) if n > 0) {}
         }

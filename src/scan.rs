@@ -11,58 +11,115 @@ use rayon::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// File extensions picked up when a folder is walked (named files are always taken).
+/// File extensions picked up when a folder is walked (named files are always taken; a file
+/// with another extension, or none, is taken when its first bytes are those of an image or
+/// video format swordnet recognises, see [`crate::media::sniff::sniff`]).
 pub const MEDIA_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "tga", "mp4", "m4v", "mov", "mkv",
-    "webm", "avi", "flv", "ts", "mts", "m2ts", "mpg", "mpeg", "wmv", "asf", "3gp", "ogv",
+    "jpg", "jpeg", "jpe", "jfif", "pjpeg", "png", "apng", "gif", "webp", "bmp", "dib", "tif",
+    "tiff", "tga", "avif", "heic", "heif", "jxl", "ico", "qoi", "pnm", "pbm", "pgm", "ppm", "pam",
+    "exr", "hdr", "dds", "mp4", "m4v", "mov", "mkv", "mk3d", "webm", "avi", "flv", "f4v", "ts",
+    "mts", "m2ts", "mpg", "mpeg", "m2v", "vob", "mxf", "y4m", "wmv", "asf", "3gp", "3g2", "ogv",
 ];
 
-/// Expands files and folders (recursively, sorted, hidden entries skipped) into a file list.
-/// A path that does not exist is an [`ErrorKind::NotFound`] error for that path.
+/// Expands files and folders into a file list: folders recursively (symbolic links followed,
+/// entries sorted by name, hidden entries skipped), keeping media files by extension or, for
+/// other names, by their first bytes. Named files are always kept (a file that is not media
+/// then fails with a clear error of its own).
+///
+/// The second list holds one error per path that could not be taken: a path that does not
+/// exist ([`ErrorKind::NotFound`]), a folder that cannot be read, a symbolic link that loops
+/// back to a folder above it, or a media-named entry that is not a regular file (a FIFO, a
+/// socket, a device) ([`ErrorKind::Io`]).
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)>) {
     let mut files = Vec::new();
-    let mut missing = Vec::new();
+    let mut problems = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut files);
-        } else if p.exists() {
+            walk(p, &mut files, &mut problems);
+        } else if p.exists() || p.is_symlink() {
             files.push(p.clone());
         } else {
-            missing.push((
+            problems.push((
                 p.clone(),
                 Error::new(ErrorKind::NotFound, "no such file or folder").with_path(p),
             ));
         }
     }
-    (files, missing)
+    (files, problems)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<(PathBuf, Error)>) {
+    let hidden = |e: &walkdir::DirEntry| {
+        e.depth() > 0 && e.file_name().as_encoded_bytes().first() == Some(&b'.')
     };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let hidden = p
-            .file_name()
-            .map(|n| n.to_string_lossy().starts_with('.'))
-            .unwrap_or(false);
-        if hidden {
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !hidden(e));
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let message = if let Some(ancestor) = e.loop_ancestor() {
+                    format!(
+                        "symbolic link loops back to {}; not followed",
+                        crate::paths::display_path(ancestor)
+                    )
+                } else if e
+                    .io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                {
+                    "broken symbolic link (its target does not exist)".to_string()
+                } else {
+                    let cause = e
+                        .io_error()
+                        .map_or_else(|| e.to_string(), |io| io.to_string());
+                    format!("cannot read this folder entry: {cause}")
+                };
+                problems.push((
+                    path.clone(),
+                    Error::new(ErrorKind::Io, message).with_path(&path),
+                ));
+                continue;
+            }
+        };
+        let kind = entry.file_type();
+        if kind.is_dir() {
             continue;
         }
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            let ext = p
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if MEDIA_EXTENSIONS.contains(&ext.as_str()) {
-                out.push(p);
+        let path = entry.path();
+        let named_as_media = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.as_str()));
+        if !kind.is_file() {
+            if named_as_media {
+                problems.push((
+                    path.to_path_buf(),
+                    Error::new(
+                        ErrorKind::Io,
+                        "not a regular file (a FIFO, socket or device); skipped",
+                    )
+                    .with_path(path),
+                ));
             }
+            continue;
+        }
+        if named_as_media || sniffs_as_media(path) {
+            out.push(path.to_path_buf());
         }
     }
+}
+
+/// True when the first bytes of the regular file `path` are those of an image or video
+/// format.
+fn sniffs_as_media(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256);
+    let read = std::fs::File::open(path).and_then(|f| f.take(256).read_to_end(&mut head));
+    read.is_ok() && crate::media::sniff::sniff(&head, None) != crate::media::sniff::Sniffed::Unknown
 }
 
 /// Called as files finish: (files done, files in all, the file just done).
@@ -158,5 +215,58 @@ pub fn stored(path: &Path, report: &QueryReport) -> StoredResult {
         verdict: report.verdict.as_str().to_string(),
         error_kind: report.error.as_ref().map(|e| e.kind.clone()),
         report: serde_json::to_string(report).unwrap_or_else(|_| "{}".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn message_of(problems: &[(PathBuf, Error)], name: &str) -> String {
+        problems
+            .iter()
+            .find(|(p, _)| p.file_name().is_some_and(|n| n == name))
+            .map(|(_, e)| e.message.clone())
+            .unwrap_or_else(|| panic!("no problem reported for {name}: {problems:?}"))
+    }
+
+    #[test]
+    fn folder_walk_takes_media_and_reports_what_it_cannot_take() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let jpeg = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/references/p_mdn_tiger.jpg"),
+        )
+        .unwrap();
+        std::fs::write(root.join("a.jpg"), &jpeg).unwrap();
+        std::fs::write(root.join("b photo without extension"), &jpeg).unwrap();
+        std::fs::write(root.join("c.AVIF"), b"not checked: named as media").unwrap();
+        std::fs::write(root.join("notes.txt"), b"plain text").unwrap();
+        std::fs::write(root.join(".hidden.jpg"), &jpeg).unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        symlink("..", root.join("sub/up")).unwrap();
+        symlink("gone.jpg", root.join("dangling.jpg")).unwrap();
+        let fifo =
+            std::ffi::CString::new(root.join("pipe.mp4").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file system entry.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+
+        let (files, problems) = collect_inputs(&[root.to_path_buf()]);
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.jpg", "b photo without extension", "c.AVIF"]);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(message_of(&problems, "up").contains("loops back"));
+        assert!(message_of(&problems, "dangling.jpg").contains("broken symbolic link"));
+        assert!(message_of(&problems, "pipe.mp4").contains("not a regular file"));
+
+        // Named, the FIFO is taken and fails on its own without blocking on open.
+        let (files, problems) = collect_inputs(&[root.join("pipe.mp4")]);
+        assert_eq!((files.len(), problems.len()), (1, 0));
+        let e = crate::engine::sha256_file(&files[0]).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
     }
 }

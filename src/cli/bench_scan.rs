@@ -26,7 +26,9 @@ fn by_media(files: Vec<std::path::PathBuf>) -> Vec<(&'static str, Vec<std::path:
     let (mut videos, mut images) = (Vec::new(), Vec::new());
     for f in files {
         let mut head = Vec::new();
-        let _ = std::fs::File::open(&f).and_then(|h| h.take(64).read_to_end(&mut head));
+        if std::fs::metadata(&f).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::File::open(&f).and_then(|h| h.take(64).read_to_end(&mut head));
+        }
         let ext = f
             .extension()
             .and_then(|e| e.to_str())

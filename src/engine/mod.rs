@@ -60,8 +60,15 @@ pub enum IndexOutcome {
     },
 }
 
-/// SHA-256 of a file's bytes, lower-case hex.
+/// SHA-256 of a file's bytes, lower-case hex. Errors: `Io` when the file cannot be read or is
+/// not a regular file (a FIFO would block the batch, a device never end).
 pub fn sha256_file(path: &Path) -> Result<String> {
+    if !std::fs::metadata(path)
+        .map_err(|e| Error::io(e, path))?
+        .is_file()
+    {
+        return Err(Error::new(ErrorKind::Io, "not a regular file").with_path(path));
+    }
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -567,6 +574,9 @@ pub fn error_report(path: &Path, err: &Error) -> QueryReport {
 
 /// "image" or "video" from the first bytes (or `None`).
 fn guess_media(path: &Path) -> Option<String> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let mut head = Vec::new();
     std::fs::File::open(path)
         .ok()?
