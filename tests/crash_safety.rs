@@ -159,3 +159,33 @@ fn scan_runs_while_index_writes() {
     );
     assert!(assert_consistent(&db) >= 55);
 }
+
+#[test]
+fn two_index_runs_into_one_catalogue_take_turns() {
+    let files = photos(24);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    // The same files in opposite orders: each run meets works the other is writing.
+    let mut reversed = files.clone();
+    reversed.reverse();
+    let runs: Vec<std::process::Child> = [&files, &reversed]
+        .iter()
+        .map(|list| {
+            swordnet()
+                .args(["index", "--jobs", "2", "--db"])
+                .arg(&db)
+                .args(list.iter())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{log}");
+        assert!(!log.contains("locked"), "{log}");
+    }
+    assert_eq!(assert_consistent(&db), 24);
+}

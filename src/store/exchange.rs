@@ -158,7 +158,7 @@ impl Catalogue {
         }
         let key = work.key();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         let existing: Option<i64> = tx
             .query_row(
                 "SELECT id FROM works WHERE sha256 = ?1",

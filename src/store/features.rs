@@ -67,7 +67,7 @@ impl Catalogue {
     /// than keypoints); nothing when it already has some or `keypoints` is empty.
     pub fn add_local_features(&self, work_id: i64, keypoints: &[Keypoint]) -> Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         insert(&tx, work_id, keypoints)?;
         tx.commit()?;
         Ok(())

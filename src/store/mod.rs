@@ -91,11 +91,8 @@ impl Catalogue {
     /// version this build does not know.
     pub fn open(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
         let conn = Connection::open(path).map_err(|e| Error::from(e).with_path(path))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let (version, stored) = retry_busy(|| prepare(&conn))?;
         if version > SCHEMA_VERSION {
             return Err(Error::new(
                 ErrorKind::IncompatibleCatalogue,
@@ -103,22 +100,15 @@ impl Catalogue {
             )
             .with_path(path));
         }
-        conn.execute_batch(SCHEMA)?;
-        if version < SCHEMA_VERSION {
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        }
-        let stored: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'algorithm'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
         let algorithm = match (stored, algorithm) {
             (None, wanted) => {
                 let a = wanted.unwrap_or(Algorithm::Pdq);
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('algorithm', ?1)",
-                    params![a.id()],
-                )?;
+                retry_busy(|| {
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('algorithm', ?1)",
+                        params![a.id()],
+                    )
+                })?;
                 a
             }
             (Some(id), wanted) => {
@@ -172,4 +162,59 @@ impl Catalogue {
             ))
         }
     }
+}
+
+/// How long a write waits for another process's write to the same catalogue.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sets the connection up and creates the schema when it is missing: the schema version found
+/// and the stored hash algorithm id (`None` for a new catalogue). Stops before the schema when
+/// the version is newer than this build's.
+fn prepare(conn: &Connection) -> rusqlite::Result<(i64, Option<String>)> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Ok((version, None));
+    }
+    conn.execute_batch(SCHEMA)?;
+    if version < SCHEMA_VERSION {
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    let stored = conn
+        .query_row("SELECT value FROM meta WHERE key = 'algorithm'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok((version, stored))
+}
+
+/// Runs `step` again while SQLite answers "database is locked" without waiting, for at most
+/// [`BUSY_TIMEOUT`]: switching a new file to WAL and the first schema writes can meet another
+/// process doing the same (two `index` runs creating one catalogue), where SQLite does not
+/// call the busy handler. `step` must be safe to repeat.
+fn retry_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Starts a transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred
+/// transaction that reads and then writes cannot wait for another process's write (SQLite
+/// answers "database is locked" at once to avoid a deadlock); an immediate one waits under the
+/// busy timeout, so two `index` runs into one catalogue take turns.
+fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }

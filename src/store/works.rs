@@ -108,7 +108,7 @@ impl Catalogue {
         keypoints: &[Keypoint],
     ) -> Result<(i64, bool)> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         let existing: Option<i64> = tx
             .query_row(
                 "SELECT id FROM works WHERE sha256 = ?1",
