@@ -162,3 +162,25 @@ fn file_named_as_an_image_without_its_signature_is_a_decode_error() {
         );
     }
 }
+
+/// A HEIF/HEIC photo (no `moov` index, HEVC picture items) is read when the ffmpeg on PATH
+/// can read it, and is otherwise `unsupported`, never "truncated": it is not damaged.
+#[test]
+fn heif_photo_is_read_or_unsupported_never_truncated() {
+    use swordnet::error::ErrorKind;
+    use swordnet::media::video::DecoderChoice;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/heif/rocket_160.heic");
+    for decoder in [DecoderChoice::Auto, DecoderChoice::Builtin] {
+        let options = DecodeOptions {
+            decoder,
+            ..DecodeOptions::default()
+        };
+        match fingerprint_file(&path, &options, &PdqHasher, Role::Query) {
+            Ok(fp) => assert_eq!(fp.media, swordnet::media::MediaType::Image, "{decoder:?}"),
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Unsupported, "{decoder:?}: {e}");
+                assert!(e.message.contains("HEIF"), "{decoder:?}: {e}");
+            }
+        }
+    }
+}

@@ -241,7 +241,11 @@ fn decode_inner(
         ));
     }
     let cut_short = |e: Error| -> Error {
-        if let (Some(brand), ErrorKind::NoVideoStream) = (heif, e.kind) {
+        // A HEIF still has no `moov` index: ffmpeg builds without HEIF support say "moov atom
+        // not found" or "no video stream", which is not damage but an unsupported format.
+        if let (Some(brand), ErrorKind::NoVideoStream | ErrorKind::Truncated | ErrorKind::Decode) =
+            (heif, e.kind)
+        {
             return Error::new(
                 ErrorKind::Unsupported,
                 format!("{brand} image that this ffmpeg cannot read as a picture"),
