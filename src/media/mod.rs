@@ -281,6 +281,10 @@ fn decode_inner(
     let info = backend.probe(path).map_err(cut_short)?;
     limits.check_duration(info.duration_ms)?;
     limits.check_dimensions(info.width, info.height)?;
+    // The header's duration can lie (a patched or damaged `mvhd`): the frames' own times
+    // bound it from below, and bound the decoding by the duration limit.
+    let mut span = FrameSpan::default();
+    let mut too_long = None;
     let frames = backend
         .decode(
             path,
@@ -288,9 +292,20 @@ fn decode_inner(
             options.plan,
             options.max_side,
             limits,
-            on_frame,
+            &mut |frame| {
+                span.add(frame.t_ms);
+                if let Err(e) = limits.check_duration(span.end_ms()) {
+                    too_long = Some(e);
+                    return false;
+                }
+                on_frame(frame)
+            },
         )
         .map_err(cut_short)?;
+    if let Some(e) = too_long {
+        return Err(e);
+    }
+    let duration_ms = span.duration_ms(info.duration_ms);
     if frames == 0 {
         return Err(Error::new(
             ErrorKind::Decode,
@@ -299,7 +314,7 @@ fn decode_inner(
     }
     // One picture with no time span (an AVIF / HEIF still, or any single-picture file that
     // only ffmpeg reads) is a still image: it is matched as a photo, not as a video.
-    let still = frames == 1 && info.duration_ms <= SINGLE_PICTURE_MAX_MS;
+    let still = frames == 1 && duration_ms <= SINGLE_PICTURE_MAX_MS;
     Ok(MediaInfo {
         media: if still {
             MediaType::Image
@@ -308,10 +323,42 @@ fn decode_inner(
         },
         width: info.width,
         height: info.height,
-        duration_ms: if still { 0 } else { info.duration_ms },
+        duration_ms: if still { 0 } else { duration_ms },
         sampled_frames: frames,
         decoder: backend.name(),
     })
+}
+
+/// The times of the frames delivered so far.
+#[derive(Default)]
+struct FrameSpan {
+    last_ms: Option<i64>,
+    step_ms: i64,
+}
+
+impl FrameSpan {
+    fn add(&mut self, t_ms: i64) {
+        if let Some(last) = self.last_ms {
+            if t_ms > last {
+                self.step_ms = t_ms - last;
+            }
+        }
+        self.last_ms = Some(self.last_ms.map_or(t_ms, |l| l.max(t_ms)));
+    }
+
+    /// Where the frames end: the last frame's time plus one step between frames (0 before any
+    /// frame; a single frame at 0 ms spans 0 ms).
+    fn end_ms(&self) -> u64 {
+        self.last_ms.map_or(0, |t| (t + self.step_ms).max(0) as u64)
+    }
+
+    /// The header's duration, unless frames were found after it: then where the frames end.
+    fn duration_ms(&self, header_ms: u64) -> u64 {
+        match self.last_ms {
+            Some(last) if last > 0 && last as u64 > header_ms => self.end_ms(),
+            _ => header_ms,
+        }
+    }
 }
 
 /// A "video" of one picture lasting at most this long (ms) is reported as a still image.
