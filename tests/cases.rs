@@ -1102,6 +1102,27 @@ fn write_gif(path: &Path, frames: Vec<(RgbaImage, u32)>) {
     .unwrap();
 }
 
+/// A slideshow: an animation of a protected photo held for seconds is sampled over time like
+/// a video of that still, and matches for its whole length.
+#[test]
+fn b10_kind_slideshow_of_long_frames_matches_for_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = common::samples().join("references/p_mdn_tiger.jpg");
+    let picture = image::open(&photo).unwrap().thumbnail(320, 320).to_rgba8();
+    let brighter = image::imageops::colorops::brighten(&picture, 25);
+    let gif = dir.path().join("slideshow.gif");
+    write_gif(&gif, vec![(picture, 4000), (brighter, 4000)]);
+    let (info, frames) = decode_all(&gif, DecoderChoice::Auto).unwrap();
+    assert_eq!(info.duration_ms, 8000);
+    // Every 100 ms from each picture's start up to its last whole step.
+    assert_eq!(frames.len(), 80);
+    assert_eq!((frames[39].t_ms, frames[40].t_ms), (3900, 4000));
+    let r = judge(&[photo], &gif, DecoderChoice::Auto);
+    assert_eq!(r.verdict, VerdictKind::Infringing, "{r:?}");
+    let m = &r.matches[0];
+    assert!(m.query_end_ms - m.query_start_ms >= 7000, "{m:?}");
+}
+
 #[test]
 fn b10_kind_frame_times_sampling_limits_and_memory() {
     let dir = tempfile::tempdir().unwrap();

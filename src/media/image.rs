@@ -22,7 +22,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::media::{fit, Frame};
-use crate::sampler::SamplePlan;
+use crate::sampler::{SamplePlan, Sampler};
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbaImage};
 use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -468,7 +468,7 @@ fn decode_animation<R: BufRead + Seek>(
     let timeout = Duration::from_secs(limits.decode_timeout_s.max(1));
     let mut sampler = plan.sampler();
     // The first frame is held until a second one shows the file is animated.
-    let mut first: Option<(i64, RgbaImage)> = None;
+    let mut first: Option<(i64, i64, RgbaImage)> = None;
     let mut count: u64 = 0;
     let mut t_ms: i64 = 0;
     let mut size = (0, 0);
@@ -511,23 +511,13 @@ fn decode_animation<R: BufRead + Seek>(
         let buffer = frame.into_buffer();
         if count == 1 {
             size = buffer.dimensions();
-            first = Some((t_ms, buffer));
+            first = Some((t_ms, delay, buffer));
         } else {
-            if let Some((t0, b0)) = first.take() {
-                if sampler.want(t0) {
-                    stopped = !on_frame(Frame {
-                        t_ms: t0,
-                        picture: fit::flatten(&b0, max_side),
-                        lightness: None,
-                    });
-                }
+            if let Some((t0, delay0, b0)) = first.take() {
+                stopped = !shown(&mut sampler, plan, t0, delay0, &b0, max_side, on_frame);
             }
-            if !stopped && sampler.want(t_ms) {
-                stopped = !on_frame(Frame {
-                    t_ms,
-                    picture: fit::flatten(&buffer, max_side),
-                    lightness: None,
-                });
+            if !stopped {
+                stopped = !shown(&mut sampler, plan, t_ms, delay, &buffer, max_side, on_frame);
             }
         }
         t_ms = t_ms.saturating_add(delay);
@@ -554,6 +544,50 @@ fn decode_animation<R: BufRead + Seek>(
         frame_count: count,
         duration_ms: t_ms as u64,
     }))
+}
+
+/// Delivers the animation frame `picture`, shown from `t_ms` for `delay_ms`, at its start and
+/// at every step of the sampling plan inside that span (at least [`DEFAULT_FRAME_DELAY_MS`]
+/// apart), as a video decoder delivers a still scene held for seconds: a slideshow GIF of 4 s
+/// pictures is sampled like a 4 s shot, not once. Keyframes plans take it once. Returns false
+/// when `on_frame` asks to stop.
+fn shown(
+    sampler: &mut Sampler,
+    plan: SamplePlan,
+    t_ms: i64,
+    delay_ms: i64,
+    picture: &RgbaImage,
+    max_side: u32,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> bool {
+    let step = match plan {
+        SamplePlan::IntervalMs(ms) => (ms as i64).max(DEFAULT_FRAME_DELAY_MS),
+        SamplePlan::Keyframes => delay_ms.max(1),
+    };
+    let end = t_ms + delay_ms.max(1);
+    let mut flat: Option<crate::hash::Picture> = None;
+    let mut at = t_ms;
+    loop {
+        if sampler.want(at) {
+            let picture = flat
+                .get_or_insert_with(|| fit::flatten(picture, max_side))
+                .clone();
+            if !on_frame(Frame {
+                t_ms: at,
+                picture,
+                lightness: None,
+            }) {
+                return false;
+            }
+        }
+        at += step;
+        // Repeated only with a whole step of the span after it, so that the next frame's own
+        // start stays due: frames shorter than two steps are taken at their start or not at
+        // all, never late.
+        if at + step > end {
+            return true;
+        }
+    }
 }
 
 #[cfg(test)]
