@@ -125,6 +125,10 @@ pub struct ScanArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub format: Format,
+    /// JSON Lines, as `--format jsonl` (the default; accepted like `--json` of the other
+    /// commands).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,

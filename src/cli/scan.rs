@@ -142,15 +142,20 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         args.resume,
     )?;
     let started_at = catalogue.scan(scan_id)?.started_at;
+    let format = if args.json {
+        Format::Jsonl
+    } else {
+        args.format
+    };
     match &args.report {
         Some(path) => {
             let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
-            write_reports(&mut file, &reports, args.format, scan_id, Some(&started_at))?;
+            write_reports(&mut file, &reports, format, scan_id, Some(&started_at))?;
         }
         None => write_reports(
             &mut std::io::stdout().lock(),
             &reports,
-            args.format,
+            format,
             scan_id,
             Some(&started_at),
         )?,

@@ -312,7 +312,7 @@ impl Engine {
             matches: Vec::new(),
             reasons: Vec::new(),
             duration_ms: fp.duration_ms,
-            frames: fp.frames.len() as u32,
+            frames: fp.primary_frames().count() as u32,
             informative_frames: informative,
             status: "ok".into(),
             elapsed_ms: 0,

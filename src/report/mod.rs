@@ -93,7 +93,7 @@ pub struct QueryReport {
     pub reasons: Vec<String>,
     /// Duration in ms (0 for an image).
     pub duration_ms: u64,
-    /// Frames hashed.
+    /// Frames sampled from the upload (1 for a still image); each is hashed as several views.
     pub frames: u32,
     /// Frames with enough detail to match (quality ≥ the policy minimum).
     pub informative_frames: u32,
