@@ -162,15 +162,18 @@ pub fn decode_image_from<R: BufRead + Seek>(
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<ImageInfo> {
     let started = Instant::now();
-    let (w, h) = dimensions_from(&mut input, format, limits)?;
-    limits.check_dimensions(w, h)?;
-    if format == ImageFormat::Jpeg {
-        rewind(&mut input)?;
-        check_jpeg_complete(&mut input)?;
-    }
-    let result = decode_pictures(
-        &mut input, format, limits, plan, max_side, started, on_frame,
-    );
+    let mut checked_then_decoded = || {
+        let (w, h) = dimensions_from(&mut input, format, limits)?;
+        limits.check_dimensions(w, h)?;
+        if format == ImageFormat::Jpeg {
+            rewind(&mut input)?;
+            check_jpeg_complete(&mut input)?;
+        }
+        decode_pictures(
+            &mut input, format, limits, plan, max_side, started, on_frame,
+        )
+    };
+    let result = checked_then_decoded();
     result.map_err(|e| refine_truncation(e, &mut input, format))
 }
 
@@ -218,10 +221,23 @@ fn decode_pictures<R: BufRead + Seek>(
     Ok(info)
 }
 
-/// A decode error of a file whose container says it is cut short becomes `Truncated`.
-fn refine_truncation<R: Read + Seek>(err: Error, input: &mut R, format: ImageFormat) -> Error {
+/// A decode error of a file whose container says it is cut short becomes `Truncated`; one of
+/// a JPEG coded in a way the decoder does not implement becomes `Unsupported`, naming it.
+fn refine_truncation<R: BufRead + Seek>(err: Error, input: &mut R, format: ImageFormat) -> Error {
     if err.kind != ErrorKind::Decode {
         return err;
+    }
+    if format == ImageFormat::Jpeg {
+        if let Some(coding) = unsupported_jpeg_coding(input) {
+            let mut err = err;
+            err.kind = ErrorKind::Unsupported;
+            err.message = format!(
+                "unsupported image: {coding}; swordnet reads 8-bit baseline and progressive \
+                 JPEG ({})",
+                err.message
+            );
+            return err;
+        }
     }
     let cut = match format {
         ImageFormat::WebP => riff_cut_short(input),
@@ -235,6 +251,50 @@ fn refine_truncation<R: Read + Seek>(err: Error, input: &mut R, format: ImageFor
             err
         }
         None => err,
+    }
+}
+
+/// The JPEG coding named by the file's frame header (SOFn marker, ITU-T T.81 table B.1, and
+/// SOF55 of JPEG-LS, T.87) when it is one the decoder does not implement: lossless,
+/// hierarchical, arithmetic-coded, JPEG-LS, or a sample precision other than 8 bits. `None`
+/// for baseline and progressive 8-bit Huffman JPEG, or when no frame header is found.
+fn unsupported_jpeg_coding<R: BufRead + Seek>(input: &mut R) -> Option<String> {
+    input.seek(SeekFrom::Start(0)).ok()?;
+    let mut bytes = Bytes { input, pos: 0 };
+    if bytes.next().ok()?? != 0xff || bytes.next().ok()?? != 0xd8 {
+        return None;
+    }
+    loop {
+        if bytes.next().ok()?? != 0xff {
+            return None;
+        }
+        let mut code = 0xff;
+        while code == 0xff {
+            code = bytes.next().ok()??;
+        }
+        if matches!(code, 0x01 | 0xd0..=0xd7) {
+            continue;
+        }
+        let (hi, lo) = (bytes.next().ok()??, bytes.next().ok()??);
+        let length = u16::from_be_bytes([hi, lo]) as u64;
+        let is_frame =
+            matches!(code, 0xc0..=0xcf if !matches!(code, 0xc4 | 0xc8 | 0xcc)) || code == 0xf7;
+        if is_frame {
+            let precision = bytes.next().ok()??;
+            let coding = match code {
+                0xf7 => "JPEG-LS",
+                0xc3 => "lossless JPEG",
+                0xc5..=0xc7 => "hierarchical JPEG",
+                0xc9..=0xcb => "arithmetic-coded JPEG",
+                0xcd..=0xcf => "hierarchical arithmetic-coded JPEG",
+                _ if precision != 8 => return Some(format!("{precision}-bit JPEG")),
+                _ => return None,
+            };
+            return Some(coding.to_string());
+        }
+        if code == 0xda || length < 2 || !bytes.skip(length - 2).ok()? {
+            return None;
+        }
     }
 }
 
@@ -599,6 +659,43 @@ mod tests {
             JpegEnd::Complete => "complete",
             JpegEnd::CutShort(_) => "cut",
             JpegEnd::Unknown => "unknown",
+        }
+    }
+
+    /// A real baseline JPEG whose frame header is rewritten to another coding process or
+    /// precision: an `Unsupported` error naming it, not a `Decode` error.
+    #[test]
+    fn jpeg_codings_the_decoder_lacks_are_unsupported() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/queries/clean_photo_1.jpg");
+        let original = std::fs::read(path).unwrap();
+        let sof = original
+            .windows(2)
+            .position(|w| w == [0xff, 0xc0])
+            .expect("a baseline frame header");
+        let decode = |bytes: &[u8]| {
+            decode_image(
+                bytes,
+                ImageFormat::Jpeg,
+                &Limits::default(),
+                SamplePlan::QUERY_DEFAULT,
+                512,
+                &mut |_| true,
+            )
+        };
+        assert!(decode(&original).is_ok());
+        for (marker, precision, named) in [
+            (0xc9, 8, "arithmetic-coded JPEG"),
+            (0xc3, 8, "lossless JPEG"),
+            (0xf7, 8, "JPEG-LS"),
+            (0xc1, 12, "12-bit JPEG"),
+        ] {
+            let mut bytes = original.clone();
+            bytes[sof + 1] = marker;
+            bytes[sof + 4] = precision;
+            let e = decode(&bytes).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Unsupported, "{named}: {e}");
+            assert!(e.message.contains(named), "{named}: {e}");
         }
     }
 
