@@ -433,7 +433,7 @@ pub fn index(
                 options,
                 min_quality,
                 config.jobs.max(1),
-                &on_file,
+                &|done, total, path, _| on_file(done, total, path),
             )?;
             let elapsed = started.elapsed().as_secs_f64();
             let frames = results

@@ -146,6 +146,11 @@ fn panic_error(path: &Path, payload: Box<dyn std::any::Any + Send>) -> Error {
     Error::new(ErrorKind::Internal, format!("worker panicked: {what}")).with_path(path)
 }
 
+/// Called as each work is stored (or fails): (files done, files in all, the file just done,
+/// its outcome), so that a caller can report it at once (an interrupted run then has said
+/// what it stored).
+pub type IndexProgressFn<'a> = &'a (dyn Fn(usize, usize, &Path, &Result<IndexOutcome>) + Sync);
+
 /// Indexes `works` into `catalogue` in parallel. Results are in input order.
 pub fn index_batch(
     catalogue: &Catalogue,
@@ -153,7 +158,7 @@ pub fn index_batch(
     options: &DecodeOptions,
     min_quality: u8,
     jobs: usize,
-    progress: ProgressFn<'_>,
+    progress: IndexProgressFn<'_>,
 ) -> Result<Vec<(PathBuf, Result<IndexOutcome>)>> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = works.len();
@@ -166,7 +171,7 @@ pub fn index_batch(
                 }))
                 .unwrap_or_else(|p| Err(panic_error(path, p)));
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                progress(n, total, path);
+                progress(n, total, path, &outcome);
                 (path.clone(), outcome)
             })
             .collect()

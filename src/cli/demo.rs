@@ -50,7 +50,7 @@ pub fn run(args: DemoArgs) -> Result<u8> {
             &decode,
             policy.min_quality,
             jobs,
-            &|_, _, _| {},
+            &|_, _, _, _| {},
         )? {
             let name = path
                 .file_name()

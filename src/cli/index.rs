@@ -2,6 +2,7 @@
 
 use super::args::IndexArgs;
 use super::{config, progress, EXIT_FILE_ERRORS};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use swordnet::engine::{IndexOutcome, WorkMeta};
 use swordnet::error::{Error, ErrorKind, Result};
@@ -90,17 +91,6 @@ pub fn run(args: IndexArgs) -> Result<u8> {
             "nothing to index: name files, folders or --manifest",
         ));
     }
-    let bar = progress::bar(works.len(), "indexing");
-    let results = index_batch(
-        &catalogue,
-        &works,
-        &decode,
-        policy.min_quality,
-        config::jobs(&args.decode),
-        &|_, _, _| bar.inc(1),
-    )?;
-    bar.finish_and_clear();
-    let mut failures = missing.len();
     for (path, err) in &missing {
         println!(
             "error\t{}\t{}: {}",
@@ -109,36 +99,54 @@ pub fn run(args: IndexArgs) -> Result<u8> {
             err.message
         );
     }
+    let bar = progress::bar(works.len(), "indexing");
+    // Each line as its file is done (completion order), so that a run stopped half way has
+    // said what it stored.
+    let results = index_batch(
+        &catalogue,
+        &works,
+        &decode,
+        policy.min_quality,
+        config::jobs(&args.decode),
+        &|_, _, path, outcome| {
+            let line = outcome_line(path, outcome);
+            bar.suspend(|| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+            });
+            bar.inc(1);
+        },
+    )?;
+    bar.finish_and_clear();
+    let mut failures = missing.len();
     let (mut added, mut skipped) = (0, 0);
-    for (path, outcome) in results {
+    for (_, outcome) in &results {
         match outcome {
-            Ok(IndexOutcome::Added { work_id, frames }) => {
-                added += 1;
-                println!(
-                    "added\t{}\twork {work_id}\t{frames} frames",
-                    display_path(&path)
-                );
-            }
-            Ok(IndexOutcome::AlreadyIndexed {
-                work_id,
-                keypoints_added,
-            }) => {
-                skipped += 1;
-                if keypoints_added > 0 {
-                    println!(
-                        "exists\t{}\twork {work_id}\t{keypoints_added} keypoints added",
-                        display_path(&path)
-                    );
-                } else {
-                    println!("exists\t{}\twork {work_id}", display_path(&path));
-                }
-            }
-            Err(e) => {
-                failures += 1;
-                println!("error\t{}\t{}: {}", display_path(&path), e.kind, e.message);
-            }
+            Ok(IndexOutcome::Added { .. }) => added += 1,
+            Ok(IndexOutcome::AlreadyIndexed { .. }) => skipped += 1,
+            Err(_) => failures += 1,
         }
     }
     eprintln!("indexed {added} new, {skipped} already present, {failures} failed");
     Ok(if failures > 0 { EXIT_FILE_ERRORS } else { 0 })
+}
+
+/// The output line of one file: `added`, `exists` or `error`, tab-separated.
+fn outcome_line(path: &Path, outcome: &Result<IndexOutcome>) -> String {
+    let shown = display_path(path);
+    match outcome {
+        Ok(IndexOutcome::Added { work_id, frames }) => {
+            format!("added\t{shown}\twork {work_id}\t{frames} frames")
+        }
+        Ok(IndexOutcome::AlreadyIndexed {
+            work_id,
+            keypoints_added,
+        }) if *keypoints_added > 0 => {
+            format!("exists\t{shown}\twork {work_id}\t{keypoints_added} keypoints added")
+        }
+        Ok(IndexOutcome::AlreadyIndexed { work_id, .. }) => {
+            format!("exists\t{shown}\twork {work_id}")
+        }
+        Err(e) => format!("error\t{shown}\t{}: {}", e.kind, e.message),
+    }
 }
