@@ -121,8 +121,8 @@ pub struct ThroughputDetail {
     pub decode_only_cpu_s: f64,
     /// CPU seconds of the full pass (fastest round).
     pub full_cpu_s: f64,
-    /// Frame hashes of the full pass: every view of every frame for a scan; frames stored
-    /// (view 0) for indexing.
+    /// Frames of the full pass: frames sampled and hashed (each as several views) for a scan;
+    /// frames stored for indexing.
     pub hashes: u64,
 }
 

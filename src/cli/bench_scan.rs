@@ -137,7 +137,7 @@ fn print(report: &ThroughputReport, json: bool) -> Result<()> {
         let what = if d.pass == Some(Pass::Index) {
             "frames stored"
         } else {
-            "frame hashes"
+            "frames hashed"
         };
         println!("{what:<20} {}", d.hashes);
     }
