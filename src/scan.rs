@@ -113,13 +113,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<(PathBuf, Error)>
     }
 }
 
-/// True when the first bytes of the regular file `path` are those of an image or video
-/// format.
+/// True when the first bytes of the regular file `path` are the signature of an image or
+/// video format. BMP's two-letter `BM` is too weak a signature to take a file by (a text file
+/// can start with it): such files need their extension.
 fn sniffs_as_media(path: &Path) -> bool {
+    use crate::media::sniff::{sniff, Sniffed};
     use std::io::Read;
     let mut head = Vec::with_capacity(256);
     let read = std::fs::File::open(path).and_then(|f| f.take(256).read_to_end(&mut head));
-    read.is_ok() && crate::media::sniff::sniff(&head, None) != crate::media::sniff::Sniffed::Unknown
+    read.is_ok()
+        && !matches!(
+            sniff(&head, None),
+            Sniffed::Unknown | Sniffed::Image(image::ImageFormat::Bmp)
+        )
 }
 
 /// Called as files finish: (files done, files in all, the file just done).
@@ -248,6 +254,7 @@ mod tests {
         std::fs::write(root.join("b photo without extension"), &jpeg).unwrap();
         std::fs::write(root.join("c.AVIF"), b"not checked: named as media").unwrap();
         std::fs::write(root.join("notes.txt"), b"plain text").unwrap();
+        std::fs::write(root.join("cars.txt"), b"BMW, Audi, Volvo and other makes").unwrap();
         std::fs::write(root.join(".hidden.jpg"), &jpeg).unwrap();
         std::fs::create_dir(root.join("sub")).unwrap();
         symlink("..", root.join("sub/up")).unwrap();
