@@ -1,4 +1,4 @@
-//! Video headers that lie: the frames' own times win over a duration the container gets wrong.
+//! Video headers that lie or promise frames that are not there: the frames decide.
 
 mod common;
 
@@ -65,5 +65,29 @@ fn duration_comes_from_the_frames_when_the_header_says_less() {
             (got - want).abs() <= 0.05 * want,
             "{decoder:?}: duration {got} ms, the frames span {want} ms"
         );
+    }
+}
+
+/// A fragmented MP4 cut before its first fragment: a header and no frame. Each decoder says
+/// so in its own words, never ffmpeg's closing "Conversion failed!".
+#[test]
+fn fragmented_mp4_without_fragments_is_a_clear_error() {
+    use swordnet::error::ErrorKind;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mp4/fragmented_no_fragments.mp4");
+    for decoder in [DecoderChoice::Auto, DecoderChoice::Builtin] {
+        let options = DecodeOptions {
+            decoder,
+            ..DecodeOptions::default()
+        };
+        let e = decode_file(&path, &options, &mut |_| true).unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::Truncated | ErrorKind::Decode),
+            "{decoder:?}: {e}"
+        );
+        assert!(!e.message.contains("Conversion failed"), "{decoder:?}: {e}");
+        if decoder == DecoderChoice::Builtin {
+            assert!(e.message.contains("no samples"), "{e}");
+        }
     }
 }

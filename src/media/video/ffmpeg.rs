@@ -65,10 +65,20 @@ fn scrub(log: &str, path: &Path) -> String {
 /// Maps ffmpeg's words for a broken input to an error kind and message.
 fn classify(stderr: &str, path: &Path) -> Error {
     let lower = stderr.to_lowercase();
+    // ffmpeg ends a failed run with generic lines ("Conversion failed!"); the cause is the
+    // last line before them.
+    let generic = |l: &str| {
+        let l = l.trim().to_lowercase();
+        l.is_empty()
+            || l.starts_with("conversion failed")
+            || l.starts_with("error marking filters as finished")
+            || l.starts_with("nothing was written into output file")
+    };
     let last = stderr
         .lines()
         .rev()
-        .find(|l| !l.trim().is_empty())
+        .find(|l| !generic(l))
+        .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or("")
         .trim()
         .to_string();
@@ -337,7 +347,11 @@ impl VideoBackend for FfmpegBackend {
 /// Matroska/WebM: "File ended prematurely").
 fn says_cut_short(line: &str) -> bool {
     let lower = line.to_lowercase();
-    lower.contains("partial file") || lower.contains("file ended prematurely")
+    lower.contains("partial file")
+        || lower.contains("file ended prematurely")
+        // A stream whose format is still unknown at the end of the file: not one frame in it
+        // (a fragmented MP4 cut before its first fragment).
+        || lower.contains("after eof")
 }
 
 /// Reads exactly `buf.len()` bytes; false at end of stream (a partial last frame is dropped).
@@ -366,6 +380,24 @@ fn parse_showinfo_pts(line: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_is_named_by_its_cause_not_by_the_closing_line() {
+        let path = Path::new("clip.mp4");
+        let log = "[mov @ 0x1] stream 0, offset 0x30: partial file\nConversion failed!\n";
+        let e = classify(log, path);
+        assert_eq!(e.kind, ErrorKind::Truncated);
+        assert!(e.message.ends_with("partial file"), "{}", e.message);
+        // No frame before the end of a fragmented MP4 cut before its first fragment.
+        let log = "Cannot determine format of input stream 0:0 after EOF\n\
+                   Error marking filters as finished\nConversion failed!\n";
+        let e = classify(log, path);
+        assert_eq!(e.kind, ErrorKind::Truncated);
+        assert!(e.message.contains("after EOF"), "{}", e.message);
+        let e = classify("Conversion failed!\n", path);
+        assert_eq!(e.kind, ErrorKind::Decode);
+        assert!(e.message.ends_with("Conversion failed!"), "{}", e.message);
+    }
 
     #[test]
     fn parses_showinfo_line() {
