@@ -117,15 +117,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<(PathBuf, Error)>
 /// video format. BMP's two-letter `BM` is too weak a signature to take a file by (a text file
 /// can start with it): such files need their extension.
 fn sniffs_as_media(path: &Path) -> bool {
-    use crate::media::sniff::{sniff, Sniffed};
-    use std::io::Read;
-    let mut head = Vec::with_capacity(256);
-    let read = std::fs::File::open(path).and_then(|f| f.take(256).read_to_end(&mut head));
-    read.is_ok()
-        && !matches!(
-            sniff(&head, None),
-            Sniffed::Unknown | Sniffed::Image(image::ImageFormat::Bmp)
-        )
+    use crate::media::sniff::{sniff_path, Sniffed};
+    !matches!(
+        sniff_path(path),
+        None | Some(Sniffed::Unknown | Sniffed::Image(image::ImageFormat::Bmp))
+    )
 }
 
 /// Called as files finish: (files done, files in all, the file just done).

@@ -21,19 +21,10 @@ fn inputs(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>> {
 /// The files split into videos (GIFs included) and still images, by their first bytes;
 /// unrecognised files go with the videos (they fail the same way in both passes).
 fn by_media(files: Vec<std::path::PathBuf>) -> Vec<(&'static str, Vec<std::path::PathBuf>)> {
-    use std::io::Read;
-    use swordnet::media::sniff::{sniff, Sniffed};
+    use swordnet::media::sniff::{sniff_path, Sniffed};
     let (mut videos, mut images) = (Vec::new(), Vec::new());
     for f in files {
-        let mut head = Vec::new();
-        if std::fs::metadata(&f).is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::File::open(&f).and_then(|h| h.take(64).read_to_end(&mut head));
-        }
-        let ext = f
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match sniff(&head, ext.as_deref()) {
+        match sniff_path(&f).unwrap_or(Sniffed::Unknown) {
             Sniffed::Image(image::ImageFormat::Gif) => videos.push(f),
             Sniffed::Image(_) => images.push(f),
             _ => videos.push(f),

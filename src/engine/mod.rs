@@ -574,20 +574,7 @@ pub fn error_report(path: &Path, err: &Error) -> QueryReport {
 
 /// "image" or "video" from the first bytes (or `None`).
 fn guess_media(path: &Path) -> Option<String> {
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(256)
-        .read_to_end(&mut head)
-        .ok()?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase());
-    match sniff::sniff(&head, ext.as_deref()) {
+    match sniff::sniff_path(path)? {
         sniff::Sniffed::Image(_) => Some("image".into()),
         sniff::Sniffed::Mp4 | sniff::Sniffed::OtherVideo => Some("video".into()),
         sniff::Sniffed::Unknown => None,

@@ -66,6 +66,26 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
     Sniffed::Unknown
 }
 
+/// What the first 256 bytes of the file at `path` say it is ([`sniff`], its extension as a
+/// hint). `None` when it is not a regular file (a FIFO is never opened, so this never blocks)
+/// or cannot be read.
+pub fn sniff_path(path: &std::path::Path) -> Option<Sniffed> {
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(path)
+        .ok()?
+        .take(256)
+        .read_to_end(&mut head)
+        .ok()?;
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    Some(sniff(&head, extension.as_deref()))
+}
+
 /// For a file extension of a still-image format whose signature [`sniff`] recognises (JPEG,
 /// PNG, GIF, WebP, BMP, TIFF), the format's name; `None` for any other extension. A file
 /// named so that [`sniff`] found no signature in is not that image.
