@@ -91,3 +91,34 @@ fn fragmented_mp4_without_fragments_is_a_clear_error() {
         }
     }
 }
+
+/// ffmpeg's probe names the video stream of a file whose first stream is audio, and decoding
+/// reads that stream from the probe's answer (one `ffprobe` per file, not one per step).
+#[test]
+fn ffmpeg_probe_names_the_video_stream_it_decodes() {
+    use swordnet::limits::Limits;
+    use swordnet::media::video::ffmpeg::FfmpegBackend;
+    use swordnet::media::video::VideoBackend;
+    use swordnet::sampler::SamplePlan;
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let path = common::case("b25_audio_stream_first.mp4");
+    let info = FfmpegBackend.probe(&path).unwrap();
+    assert_eq!(info.stream_index, 1, "{info:?}");
+    let mut frames = 0;
+    FfmpegBackend
+        .decode(
+            &path,
+            &info,
+            SamplePlan::IntervalMs(500),
+            512,
+            &Limits::default(),
+            &mut |_| {
+                frames += 1;
+                true
+            },
+        )
+        .unwrap();
+    assert!(frames >= 2, "{frames} frames");
+}

@@ -64,6 +64,7 @@ impl VideoBackend for BuiltinBackend {
             duration_ms: info.duration_ms,
             rotation_degrees: info.rotation_degrees,
             codec: info.codec,
+            stream_index: 0,
         })
     }
 

@@ -152,13 +152,6 @@ impl FfmpegBackend {
         serde_json::from_slice(&out.stdout)
             .map_err(|e| Error::new(ErrorKind::Decode, format!("unreadable ffprobe output: {e}")))
     }
-
-    fn stream_index(&self, path: &Path) -> Result<u64> {
-        let probe = self.probe_json(path)?;
-        pick_video_stream(&probe)
-            .map(|(i, _)| i)
-            .ok_or_else(|| Error::new(ErrorKind::NoVideoStream, "no video stream in this file"))
-    }
 }
 
 impl VideoBackend for FfmpegBackend {
@@ -168,7 +161,7 @@ impl VideoBackend for FfmpegBackend {
 
     fn probe(&self, path: &Path) -> Result<VideoInfo> {
         let probe = self.probe_json(path)?;
-        let (_, stream) = pick_video_stream(&probe)
+        let (stream_index, stream) = pick_video_stream(&probe)
             .ok_or_else(|| Error::new(ErrorKind::NoVideoStream, "no video stream in this file"))?;
         let rotation = rotation_of(stream);
         let (mut width, mut height) = (
@@ -190,6 +183,7 @@ impl VideoBackend for FfmpegBackend {
                 .as_str()
                 .unwrap_or("unknown")
                 .to_string(),
+            stream_index,
         })
     }
 
@@ -202,7 +196,7 @@ impl VideoBackend for FfmpegBackend {
         limits: &Limits,
         on_frame: &mut dyn FnMut(Frame) -> bool,
     ) -> Result<u64> {
-        let index = self.stream_index(path)?;
+        let index = info.stream_index;
         let (w, h) = fit_within(info.width, info.height, max_side);
         let select = match plan {
             SamplePlan::IntervalMs(ms) => format!(

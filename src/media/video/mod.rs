@@ -30,6 +30,10 @@ pub struct VideoInfo {
     pub rotation_degrees: u32,
     /// Codec name, e.g. `"h264"`.
     pub codec: String,
+    /// The container's index of the video stream read (ffmpeg: the first video stream that
+    /// is not a cover picture; the built-in MP4 decoder picks its track itself and leaves 0).
+    /// Decoding reads this stream, so a file's header is probed once.
+    pub stream_index: u64,
 }
 
 /// A video decoder.
