@@ -53,18 +53,21 @@ pub(crate) fn content_block(p: &Picture) -> Option<Picture> {
         return None;
     }
     let levels: Vec<u8> = p.luma.iter().map(|&v| luma_level(v) as u8).collect();
-    let flat_rows: Vec<bool> = levels
-        .chunks_exact(w)
-        .map(|row| dominant_share(row) < BACKGROUND_SHARE)
-        .collect();
+    let row_shares: Vec<f32> = levels.chunks_exact(w).map(dominant_share).collect();
+    let content_rows: Vec<bool> = row_shares.iter().map(|&s| s < BACKGROUND_SHARE).collect();
     // Lines beside the content are background of the screen's own colour (the level most
-    // common in the flat rows), not any flat colour: a photo's flat sky or wall stays in.
-    let screen = screen_level(&levels, &flat_rows, w);
+    // common in the rows that are not content), not any flat colour: a photo's flat sky or wall stays in.
+    let screen = screen_level(&levels, &content_rows, w);
     let background = |line: &[u8]| match screen {
         Some(level) => share_near(line, level) >= BACKGROUND_SHARE,
         None => dominant_share(line) >= BACKGROUND_SHARE,
     };
-    let rows: Vec<bool> = levels.chunks_exact(w).map(|row| !background(row)).collect();
+    let rows: Vec<bool> = match screen {
+        // Without a screen colour a row is background by its own dominant level: the shares
+        // just computed.
+        None => content_rows.clone(),
+        Some(_) => levels.chunks_exact(w).map(|row| !background(row)).collect(),
+    };
     let (top, height) = longest_run(&rows, h / 100)?;
     // The rows of the run, transposed: each column's levels in a row of their own.
     let mut columns = vec![0u8; w * height];

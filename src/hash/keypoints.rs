@@ -362,11 +362,12 @@ impl SummedArea {
         let (w, h) = (p.width as usize, p.height as usize);
         let stride = w + 1;
         let mut sums = vec![0f64; stride * (h + 1)];
-        for y in 0..h {
+        for (y, row) in p.luma.chunks_exact(w.max(1)).take(h).enumerate() {
+            let (above, below) = sums[y * stride..(y + 2) * stride].split_at_mut(stride);
             let mut row_sum = 0f64;
-            for x in 0..w {
-                row_sum += f64::from(p.luma[y * w + x]);
-                sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row_sum;
+            for ((out, &up), &v) in below[1..].iter_mut().zip(&above[1..]).zip(row) {
+                row_sum += f64::from(v);
+                *out = up + row_sum;
             }
         }
         SummedArea { stride, sums }
@@ -523,6 +524,32 @@ mod tests {
                     (got - r).abs() <= 1e-3 * r.abs().max(1.0),
                     "({x}, {y}): {got} vs {r}"
                 );
+            }
+        }
+    }
+
+    /// Every 5x5 box sum of the summed-area table against the pixels added one by one.
+    #[test]
+    fn box_sums_equal_the_pixels_added() {
+        let luma = (0..37 * 29)
+            .map(|i| ((i * 7919) % 251) as f32 + 0.25)
+            .collect();
+        let p = Picture {
+            width: 37,
+            height: 29,
+            luma,
+        };
+        let sums = SummedArea::new(&p);
+        for y in 2..29 - 2 {
+            for x in 2..37 - 2 {
+                let mut direct = 0f64;
+                for ny in y - 2..=y + 2 {
+                    for nx in x - 2..=x + 2 {
+                        direct += f64::from(p.luma[ny * 37 + nx]);
+                    }
+                }
+                let got = sums.box5(x as i32, y as i32);
+                assert!((got - direct).abs() < 1e-6, "({x}, {y}): {got} vs {direct}");
             }
         }
     }
