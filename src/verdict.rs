@@ -143,6 +143,12 @@ pub struct Evidence {
     pub key_work: bool,
     /// Query ms covered by the segment.
     pub duration_ms: i64,
+    /// Query ms covered by this segment together with the work's other segments that are
+    /// close and long enough in frames on their own (a clip looped three times, an excerpt
+    /// repeated): the upload's use of the work, counted once where segments overlap. The
+    /// duration and share rules read the larger of this and `duration_ms`; 0 when there are
+    /// no such other segments.
+    pub work_duration_ms: i64,
     /// The upload's length in ms (0 for an image).
     pub query_span_ms: i64,
     /// Matched query frames.
@@ -249,18 +255,32 @@ impl Policy {
                 )
             };
         }
+        let close = e.mean_distance <= t.max_mean_distance;
+        let frames = e.matched_frames >= t.min_matched_frames;
+        // A segment that is itself close and long in frames counts the work's other such
+        // segments in its duration (a looped clip is as much a copy as the clip played once).
+        let covered = if close && frames {
+            e.duration_ms.max(e.work_duration_ms)
+        } else {
+            e.duration_ms
+        };
         let share = if e.query_span_ms > 0 {
-            e.duration_ms as f64 / e.query_span_ms as f64
+            covered as f64 / e.query_span_ms as f64
         } else {
             0.0
         };
-        let long_enough = e.duration_ms >= t.min_match_ms;
-        let share_enough = share >= t.min_share && e.duration_ms >= t.min_share_floor_ms;
-        let close = e.mean_distance <= t.max_mean_distance;
-        let frames = e.matched_frames >= t.min_matched_frames;
+        let long_enough = covered >= t.min_match_ms;
+        let share_enough = share >= t.min_share && covered >= t.min_share_floor_ms;
+        let matched = if covered > e.duration_ms {
+            format!(
+                "{} ms matched, {covered} ms with the work's other segments",
+                e.duration_ms
+            )
+        } else {
+            format!("{} ms matched", e.duration_ms)
+        };
         let numbers = format!(
-            "{} ms matched ({:.0} % of upload), {} frames, mean distance {:.1} bits",
-            e.duration_ms,
+            "{matched} ({:.0} % of upload), {} frames, mean distance {:.1} bits",
             share * 100.0,
             e.matched_frames,
             e.mean_distance
@@ -295,11 +315,32 @@ mod tests {
             query_is_image: false,
             key_work,
             duration_ms,
+            work_duration_ms: 0,
             query_span_ms: span,
             matched_frames: frames,
             mean_distance: 12.0,
             inliers: None,
         }
+    }
+
+    /// A 3 s clip looped three times: each 3 s segment alone is weak, together they cover
+    /// the upload; a segment too far in distance does not borrow the others' coverage.
+    #[test]
+    fn a_looped_clip_counts_all_its_segments() {
+        let p = Policy::default();
+        let mut segment = video(2900, 9000, 12, false);
+        assert_eq!(p.judge(&segment).0, VerdictKind::Review);
+        segment.work_duration_ms = 8700;
+        let (verdict, reason) = p.judge(&segment);
+        assert_eq!(verdict, VerdictKind::Infringing, "{reason}");
+        assert!(
+            reason.contains(
+                "2900 ms matched, 8700 ms with the work's other segments (97 % of upload)"
+            ),
+            "{reason}"
+        );
+        segment.mean_distance = 45.0;
+        assert_eq!(p.judge(&segment).0, VerdictKind::Review);
     }
 
     #[test]
@@ -347,6 +388,7 @@ mod tests {
                 query_is_image: true,
                 key_work,
                 duration_ms: 0,
+                work_duration_ms: 0,
                 query_span_ms: 0,
                 matched_frames: 80,
                 mean_distance: 0.0,

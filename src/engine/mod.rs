@@ -3,6 +3,7 @@
 //! judges one upload ([`Engine::judge_file`]): fingerprint ─► search (every query orientation
 //! and view) ─► align per work ─► policy ─► [`QueryReport`].
 
+mod coverage;
 mod placements;
 
 use crate::align::{self, AlignParams, Candidate, Segment};
@@ -443,6 +444,7 @@ impl Engine {
                 kept.push((work, o, s));
             }
         }
+        let coverage = self.work_coverage(&kept, to_pdq_scale);
         let mut matches: Vec<MatchReport> = kept
             .into_iter()
             .filter_map(|(work, o, s)| {
@@ -452,6 +454,7 @@ impl Engine {
                     query_is_image,
                     key_work: w.key_work,
                     duration_ms: s.query_duration_ms(),
+                    work_duration_ms: coverage.get(&work).copied().unwrap_or(0),
                     query_span_ms: span,
                     matched_frames: s.matched_frames,
                     mean_distance: mean_pdq,

@@ -30,6 +30,7 @@ impl Engine {
                 query_is_image: true,
                 key_work: w.key_work,
                 duration_ms: 0,
+                work_duration_ms: 0,
                 query_span_ms: 0,
                 matched_frames: m.pairs,
                 mean_distance: 0.0,
