@@ -85,6 +85,13 @@ fn run(decoder: DecoderChoice) {
         .find(|r| r.query.ends_with("bottle_mirrored.mp4"))
         .unwrap();
     assert!(mirrored.matches[0].mirrored);
+    assert_eq!(mirrored.matches[0].transform, "mirrored");
+    // Turned 90° clockwise by the uploader (samples/truth.csv): named as the upload's turn.
+    let rotated = reports
+        .iter()
+        .find(|r| r.query.ends_with("person_rotated.mp4"))
+        .unwrap();
+    assert_eq!(rotated.matches[0].transform, "rotated_right");
     let sped = reports
         .iter()
         .find(|r| r.query.ends_with("person_sped_up.mp4"))

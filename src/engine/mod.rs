@@ -481,7 +481,8 @@ impl Engine {
                     reference_end_ms: s.r_end_ms,
                     speed: (s.speed * 1000.0).round() / 1000.0,
                     mirrored: o.is_mirrored(),
-                    transform: o.transform_name().to_string(),
+                    // What the uploader did: the inverse of the orientation that matched.
+                    transform: o.inverse().transform_name().to_string(),
                     cropped: fp.active_area.is_some(),
                     matched_frames: s.matched_frames,
                     mean_distance: (s.mean_distance * 10.0).round() / 10.0,

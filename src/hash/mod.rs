@@ -178,12 +178,24 @@ impl Orientation {
         Orientation::Rot270,
     ];
 
+    /// The orientation that undoes this one: the quarter turns swap, every other orientation
+    /// is its own inverse. An upload that matches when searched under `o` was transformed by
+    /// `o.inverse()` (a copy turned clockwise matches under [`Orientation::Rot90`]).
+    pub fn inverse(self) -> Orientation {
+        match self {
+            Orientation::Rot90 => Orientation::Rot270,
+            Orientation::Rot270 => Orientation::Rot90,
+            other => other,
+        }
+    }
+
     /// True for the mirrored orientations (an odd number of reflections).
     pub fn is_mirrored(self) -> bool {
         (self as usize) >= 4
     }
 
-    /// A short name for reports: `"none"`, `"mirrored"`, `"rotated_left"`, `"rotated_right"`, ...
+    /// A short name of this orientation: `"none"`, `"mirrored"`, `"rotated_left"` (90°
+    /// counter-clockwise), `"rotated_right"` (90° clockwise), ...
     pub fn transform_name(self) -> &'static str {
         match self {
             Orientation::Original => "none",

@@ -55,7 +55,8 @@ pub struct MatchReport {
     pub speed: f64,
     /// The upload is mirrored left-right.
     pub mirrored: bool,
-    /// The geometric transform seen: `none`, `mirrored`, `rotated_left`, `rotated_right`, ...
+    /// The geometric transform of the upload relative to the work: `none`, `mirrored`,
+    /// `rotated_left` (turned 90° counter-clockwise), `rotated_right` (90° clockwise), ...
     pub transform: String,
     /// The match was found in the upload's active area (borders / blurred fill removed).
     pub cropped: bool,

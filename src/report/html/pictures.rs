@@ -4,11 +4,12 @@
 
 use super::*;
 
-/// The orientation a report's transform name stands for.
+/// The orientation that turns an upload whose report names `transform` back to the work's
+/// (the inverse of the upload's transform).
 pub(super) fn orientation(transform: &str) -> Orientation {
     Orientation::ALL
         .into_iter()
-        .find(|o| o.transform_name() == transform)
+        .find(|o| o.inverse().transform_name() == transform)
         .unwrap_or(Orientation::Original)
 }
 
