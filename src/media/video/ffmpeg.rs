@@ -83,10 +83,25 @@ fn classify(stderr: &str, path: &Path) -> Error {
         .trim()
         .to_string();
     let last = scrub(&last, path);
-    if lower.contains("moov atom not found")
+    let cut_short = lower.contains("moov atom not found")
         || lower.contains("end of file")
-        || says_cut_short(&lower)
-    {
+        || says_cut_short(&lower);
+    let recognised = || {
+        !matches!(
+            crate::media::sniff::sniff_path(path),
+            Some(crate::media::sniff::Sniffed::Unknown)
+        )
+    };
+    if cut_short && !recognised() {
+        // ffmpeg picks a demuxer by the name (.mp4 -> MP4, which then misses its index): a
+        // file whose first bytes are no container at all is not a cut-short video.
+        Error::new(
+            ErrorKind::Decode,
+            format!(
+                "not a video: the file's first bytes match no known video or image format ({last})"
+            ),
+        )
+    } else if cut_short {
         Error::new(
             ErrorKind::Truncated,
             format!("truncated or unreadable container: {last}"),
@@ -374,6 +389,22 @@ fn parse_showinfo_pts(line: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// ffmpeg's "moov atom not found" for a text file named .mp4 is no truncation; for a file
+    /// that starts as an MP4 it is.
+    #[test]
+    fn a_file_that_is_no_container_is_not_called_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = "[mov,mp4 @ 0x1] moov atom not found\nfile:x.mp4: Invalid data found when processing input\n";
+        let text = dir.path().join("notes.mp4");
+        std::fs::write(&text, "just some text, not a video\n").unwrap();
+        let e = classify(log, &text);
+        assert_eq!(e.kind, ErrorKind::Decode, "{}", e.message);
+        assert!(e.message.starts_with("not a video"), "{}", e.message);
+        let cut = dir.path().join("cut.mp4");
+        std::fs::write(&cut, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2\0\0\0\x08mdat").unwrap();
+        assert_eq!(classify(log, &cut).kind, ErrorKind::Truncated);
+    }
 
     #[test]
     fn failure_is_named_by_its_cause_not_by_the_closing_line() {
