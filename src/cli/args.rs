@@ -76,6 +76,7 @@ pub struct IndexArgs {
     #[arg(long)]
     pub db: PathBuf,
     /// Files or folders to index.
+    #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Title (default: file name); only with one file.
     #[arg(long)]
@@ -118,6 +119,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub db: PathBuf,
     /// Upload files or folders.
+    #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Write the report here (default: standard output).
     #[arg(long)]
@@ -266,6 +268,7 @@ pub struct BenchScanArgs {
     #[arg(long)]
     pub db: PathBuf,
     /// Upload files or folders.
+    #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
@@ -294,6 +297,7 @@ pub struct BenchPassArgs {
 #[derive(Args, Debug)]
 pub struct BenchIndexArgs {
     /// Work files or folders (indexed into a temporary catalogue, removed after).
+    #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Reference sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::REFERENCE_DEFAULT)]

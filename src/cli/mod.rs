@@ -47,3 +47,18 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// Warns on standard error when the paths given hold no file to work on (an empty folder, a
+/// folder of other files): the run still succeeds, with nothing done, but says so.
+fn warn_if_nothing_found(paths: &[std::path::PathBuf], found: usize) {
+    if found == 0 {
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| swordnet::paths::display_path(p))
+            .collect();
+        eprintln!(
+            "swordnet: warning: no image or video file found in {}",
+            names.join(", ")
+        );
+    }
+}

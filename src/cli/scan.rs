@@ -31,6 +31,7 @@ pub fn scan_paths(
         _ => catalogue.begin_scan(&settings.to_string())?,
     };
     let (files, missing) = collect_inputs(paths);
+    super::warn_if_nothing_found(paths, files.len() + missing.len());
     let bar = progress::bar(files.len(), "scanning");
     let mut reports = Vec::new();
     for (path, err) in &missing {
