@@ -54,7 +54,7 @@ fn run_split(
             println!("== {kind}");
         }
         let report = measure(&group)?;
-        print(&report, json)?;
+        print(&report, json, kind)?;
     }
     Ok(())
 }
@@ -88,11 +88,20 @@ fn with_bars(
     report
 }
 
-/// Prints the report as JSON (exactly the documented keys) or as text.
-fn print(report: &ThroughputReport, json: bool) -> Result<()> {
+/// Prints the report as JSON (exactly the documented keys, plus `media` naming the group of
+/// a `--by-media` run) or as text.
+fn print(report: &ThroughputReport, json: bool, media: &str) -> Result<()> {
     if json {
-        let text = serde_json::to_string(report)
-            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        let internal = |e: serde_json::Error| Error::new(ErrorKind::Internal, e.to_string());
+        let text = if media.is_empty() {
+            serde_json::to_string(report).map_err(internal)?
+        } else {
+            let mut value = serde_json::to_value(report).map_err(internal)?;
+            if let Some(fields) = value.as_object_mut() {
+                fields.insert("media".into(), media.into());
+            }
+            serde_json::to_string(&value).map_err(internal)?
+        };
         println!("{text}");
         return Ok(());
     }
