@@ -77,6 +77,8 @@ pub struct EvalReport {
     pub queries: usize,
     /// Truth rows without a report (not scanned).
     pub missing: usize,
+    /// Reports of uploads that have no truth row (scanned, not scored).
+    pub unscored: usize,
     /// Uploads with verdict `error`.
     pub errors: usize,
     /// Infringing rows found.
@@ -163,6 +165,11 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
         queries: truth.len(),
         ..Default::default()
     };
+    let named: std::collections::HashSet<&str> = truth.iter().map(|r| r.query.as_str()).collect();
+    e.unscored = by_name
+        .keys()
+        .filter(|name| !named.contains(name.as_str()))
+        .count();
     let (mut clean, mut clean_flagged) = (0usize, 0usize);
     let mut per_category: HashMap<&str, (usize, usize)> = HashMap::new();
     let (mut iou_q, mut iou_r) = (0.0, 0.0);
@@ -323,9 +330,29 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
 /// The figures as a plain-text table.
 pub fn render(e: &EvalReport) -> String {
     let mut s = String::new();
+    // A figure whose denominator is empty (no upload flagged, no infringing row) is shown as
+    // n/a, not as a perfect 1.
+    let figure = |value: f64, defined: bool| {
+        if defined {
+            format!("{value:.4}")
+        } else {
+            "n/a".to_string()
+        }
+    };
+    let precision = figure(e.precision, e.true_positives + e.false_positives > 0);
+    let recall = figure(e.recall, e.true_positives + e.false_negatives > 0);
+    let f1 = figure(
+        e.f1,
+        e.true_positives + e.false_positives + e.false_negatives > 0,
+    );
+    let unscored = if e.unscored > 0 {
+        format!("  not in truth {} (not scored)", e.unscored)
+    } else {
+        String::new()
+    };
     s.push_str(&format!(
-        "queries {}  missing {}  errors {}\nprecision {:.4}  recall {:.4}  F1 {:.4}\nTP {}  FP {}  FN {}\nFPR {:.4} (distractor {:.4}, hard negative {:.4}); clean rows in review: {}\nmean IoU query {:.3}  reference {:.3}  (over {} matches)\n\n",
-        e.queries, e.missing, e.errors, e.precision, e.recall, e.f1, e.true_positives, e.false_positives,
+        "queries {}  missing {}  errors {}{unscored}\nprecision {precision}  recall {recall}  F1 {f1}\nTP {}  FP {}  FN {}\nFPR {:.4} (distractor {:.4}, hard negative {:.4}); clean rows in review: {}\nmean IoU query {:.3}  reference {:.3}  (over {} matches)\n\n",
+        e.queries, e.missing, e.errors, e.true_positives, e.false_positives,
         e.false_negatives, e.false_positive_rate, e.fpr_distractor, e.fpr_hard_negative, e.clean_in_review,
         e.mean_iou_query, e.mean_iou_reference, e.iou_samples
     ));
@@ -346,4 +373,49 @@ pub fn render(e: &EvalReport) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::error_report;
+    use crate::error::{Error, ErrorKind};
+
+    fn clean_row(query: &str) -> TruthRow {
+        TruthRow {
+            query: query.into(),
+            media: "image".into(),
+            verdict: "clean".into(),
+            reference: String::new(),
+            ref_start: String::new(),
+            ref_end: String::new(),
+            query_start: String::new(),
+            query_end: String::new(),
+            transform: "plain_copy".into(),
+            category: "distractor".into(),
+        }
+    }
+
+    /// Without an infringing row or a flagged upload, precision and recall are not 1 but n/a;
+    /// a report of an upload the truth does not name is counted as not scored.
+    #[test]
+    fn empty_denominators_are_not_perfect_scores() {
+        let report = |name: &str| {
+            let mut r = error_report(
+                std::path::Path::new(name),
+                &Error::new(ErrorKind::Io, "test"),
+            );
+            r.verdict = VerdictKind::Clean;
+            r
+        };
+        let truth = [clean_row("a.jpg"), clean_row("b.jpg")];
+        let e = evaluate(
+            &truth,
+            &[report("up/a.jpg"), report("up/b.jpg"), report("up/c.jpg")],
+        );
+        assert_eq!((e.queries, e.missing, e.unscored), (2, 0, 1));
+        let text = render(&e);
+        assert!(text.contains("precision n/a  recall n/a  F1 n/a"), "{text}");
+        assert!(text.contains("not in truth 1 (not scored)"), "{text}");
+    }
 }
