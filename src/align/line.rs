@@ -21,13 +21,48 @@ fn speed_grid(min: f64, max: f64) -> Vec<f64> {
     speeds
 }
 
-/// The best (speed, offset) line by distinct query frames voting for it (ties: closer pairs).
+/// Share of the best line's votes within which a line of clearly closer pairs wins: in a still
+/// scene lines of many speeds gather about as many frames, and the true one pairs the nearest
+/// hashes.
+const CLOSER_PAIRS_MARGIN: f64 = 0.1;
+
+/// How much closer (mean Hamming distance, bits of 256) such a line's pairs must be.
+const CLOSER_PAIRS_BITS: f64 = 3.0;
+
+/// The best (speed, offset) line by distinct query frames voting for it (ties: closer pairs),
+/// unless a line within [`CLOSER_PAIRS_MARGIN`] of its votes pairs hashes closer by more than
+/// [`CLOSER_PAIRS_BITS`] on average: then the closest such line.
 fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f64, f64, u32)> {
+    let per_speed: Vec<(f64, f64, u32, f64)> = speeds
+        .iter()
+        .filter_map(|&s| vote_at(cands, params, s))
+        .collect();
+    // weight = sum of (1 - distance / 256) over the votes.
+    let mean_distance = |v: &(f64, f64, u32, f64)| 256.0 * (1.0 - v.3 / v.2.max(1) as f64);
+    let most = per_speed
+        .iter()
+        .copied()
+        .max_by(|a, b| a.2.cmp(&b.2).then(a.3.total_cmp(&b.3)))?;
+    let floor = most.2 as f64 * (1.0 - CLOSER_PAIRS_MARGIN);
+    let closest = per_speed
+        .iter()
+        .copied()
+        .filter(|v| v.2 as f64 >= floor)
+        .min_by(|a, b| mean_distance(a).total_cmp(&mean_distance(b)))?;
+    let chosen = if mean_distance(&closest) + CLOSER_PAIRS_BITS < mean_distance(&most) {
+        closest
+    } else {
+        most
+    };
+    Some((chosen.0, chosen.1, chosen.2))
+}
+
+/// The best line of speed `s`: (speed, offset, votes, weight).
+fn vote_at(cands: &[Candidate], params: &AlignParams, s: f64) -> Option<(f64, f64, u32, f64)> {
     let mut best: Option<(f64, f64, u32, f64)> = None;
     let bin = params.offset_bin_ms;
     let mut votes: HashMap<i64, (u32, f64, i64)> = HashMap::new();
-    for &s in speeds {
-        votes.clear();
+    {
         let mut keyed: Vec<(i64, i64, u32)> = cands
             .iter()
             .map(|c| {
@@ -63,7 +98,7 @@ fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f6
             }
         }
     }
-    best.map(|(s, o, c, _)| (s, o, c))
+    best
 }
 
 /// Per query frame, the candidate closest to the line (within tolerance).
@@ -223,6 +258,25 @@ mod tests {
         assert!((s.r_start_ms - 40_000).abs() < 100);
         assert!((s.r_end_ms - 50_000).abs() < 150);
         assert_eq!(s.matched_frames, 32);
+    }
+
+    /// A still scene: a wrong speed gathers a few more frames than the true line, at 6 bits,
+    /// the true line pairs at 1 bit. The closer line wins; with equally close pairs the line
+    /// of more frames still does.
+    #[test]
+    fn in_a_still_scene_the_line_of_closer_pairs_wins() {
+        let at = |mut c: Vec<Candidate>, d: u32| {
+            c.iter_mut().for_each(|x| x.distance = d);
+            c
+        };
+        let mut c = at(line(0, 33, 250, 0.56, 10_000.0), 6);
+        c.extend(at(line(0, 31, 250, 1.0, 10_000.0), 1));
+        let segs = align_lines(&c, &AlignParams::default());
+        assert!((segs[0].speed - 1.0).abs() < 0.03, "{segs:?}");
+        let mut c = at(line(0, 33, 250, 0.56, 10_000.0), 6);
+        c.extend(at(line(0, 31, 250, 1.0, 10_000.0), 5));
+        let segs = align_lines(&c, &AlignParams::default());
+        assert!((segs[0].speed - 0.56).abs() < 0.03, "{segs:?}");
     }
 
     #[test]
