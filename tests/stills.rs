@@ -184,3 +184,34 @@ fn heif_photo_is_read_or_unsupported_never_truncated() {
         }
     }
 }
+
+/// An upside-down copy of a photo is searched only when asked for: clean under the default
+/// orientations (as is, mirrored, quarter turns), infringing and named `rotated180` under all
+/// eight.
+#[test]
+fn upside_down_copy_is_found_under_all_orientations() {
+    use swordnet::engine::{Engine, EngineOptions};
+    use swordnet::hash::Orientation;
+    use swordnet::media::video::DecoderChoice;
+    use swordnet::verdict::VerdictKind;
+    let reference = common::samples().join("references/p_mdn_tiger.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let upload = dir.path().join("tiger_upside_down.png");
+    image::imageops::rotate180(&image::open(&reference).unwrap().to_rgb8())
+        .save(&upload)
+        .unwrap();
+    let (_guard, cat) = common::catalogue();
+    let default = common::engine_over(&cat, &[reference], DecoderChoice::Auto);
+    assert_eq!(default.judge_file(&upload).verdict, VerdictKind::Clean);
+    let all = Engine::from_catalogue(
+        &cat,
+        EngineOptions {
+            orientations: Orientation::ALL.to_vec(),
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let report = all.judge_file(&upload);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    assert_eq!(report.matches[0].transform, "rotated180");
+}

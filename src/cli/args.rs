@@ -134,6 +134,11 @@ pub struct ScanArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
+    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
+    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
+    /// frame.
+    #[arg(long)]
+    pub all_orientations: bool,
     /// Continue the latest scan: skip uploads it already judged.
     #[arg(long)]
     pub resume: bool,
@@ -209,6 +214,11 @@ pub struct EvalArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
+    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
+    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
+    /// frame.
+    #[arg(long)]
+    pub all_orientations: bool,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }
@@ -273,6 +283,11 @@ pub struct BenchScanArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
+    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
+    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
+    /// frame.
+    #[arg(long)]
+    pub all_orientations: bool,
     #[command(flatten)]
     pub pass: BenchPassArgs,
     #[command(flatten)]

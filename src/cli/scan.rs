@@ -111,6 +111,7 @@ pub fn engine_for(
     db: &Path,
     decode: swordnet::media::DecodeOptions,
     policy: swordnet::verdict::Policy,
+    all_orientations: bool,
 ) -> Result<(Catalogue, Engine)> {
     if !db.exists() {
         return Err(Error::new(
@@ -125,7 +126,11 @@ pub fn engine_for(
         EngineOptions {
             decode,
             policy,
-            ..EngineOptions::default()
+            orientations: if all_orientations {
+                swordnet::hash::Orientation::ALL.to_vec()
+            } else {
+                swordnet::hash::Orientation::QUERY_DEFAULT.to_vec()
+            },
         },
     )?;
     Ok((catalogue, engine))
@@ -134,7 +139,7 @@ pub fn engine_for(
 /// `swordnet scan`.
 pub fn run(args: ScanArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
-    let (catalogue, engine) = engine_for(&args.db, decode, policy)?;
+    let (catalogue, engine) = engine_for(&args.db, decode, policy, args.all_orientations)?;
     let (scan_id, reports) = scan_paths(
         &catalogue,
         &engine,
@@ -185,7 +190,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
 pub fn eval(args: EvalArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let truth = eval::read_truth(&args.truth)?;
-    let (catalogue, engine) = engine_for(&args.db, decode, policy)?;
+    let (catalogue, engine) = engine_for(&args.db, decode, policy, args.all_orientations)?;
     let started = std::time::Instant::now();
     let (scan_id, reports) = scan_paths(
         &catalogue,
