@@ -29,9 +29,15 @@ const CLOSER_PAIRS_MARGIN: f64 = 0.1;
 /// How much closer (mean Hamming distance, bits of 256) such a line's pairs must be.
 const CLOSER_PAIRS_BITS: f64 = 3.0;
 
+/// Fewest votes of the leading line for closer pairs to overrule it: a still scene held for
+/// two seconds at the upload sampling rate; over a few frames (a short animation) the mean
+/// distance says too little.
+const CLOSER_PAIRS_MIN_VOTES: u32 = 8;
+
 /// The best (speed, offset) line by distinct query frames voting for it (ties: closer pairs),
-/// unless a line within [`CLOSER_PAIRS_MARGIN`] of its votes pairs hashes closer by more than
-/// [`CLOSER_PAIRS_BITS`] on average: then the closest such line.
+/// unless it has [`CLOSER_PAIRS_MIN_VOTES`] or more and a line within [`CLOSER_PAIRS_MARGIN`]
+/// of its votes pairs hashes closer by more than [`CLOSER_PAIRS_BITS`] on average: then the
+/// closest such line.
 fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f64, f64, u32)> {
     let per_speed: Vec<(f64, f64, u32, f64)> = speeds
         .iter()
@@ -39,17 +45,23 @@ fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f6
         .collect();
     // weight = sum of (1 - distance / 256) over the votes.
     let mean_distance = |v: &(f64, f64, u32, f64)| 256.0 * (1.0 - v.3 / v.2.max(1) as f64);
-    let most = per_speed
-        .iter()
-        .copied()
-        .max_by(|a, b| a.2.cmp(&b.2).then(a.3.total_cmp(&b.3)))?;
+    // Most votes, then closer pairs; on a full tie the first speed of the grid (1x first).
+    let most = per_speed.iter().copied().reduce(|best, v| {
+        if v.2 > best.2 || (v.2 == best.2 && v.3 > best.3 + 1e-9) {
+            v
+        } else {
+            best
+        }
+    })?;
     let floor = most.2 as f64 * (1.0 - CLOSER_PAIRS_MARGIN);
     let closest = per_speed
         .iter()
         .copied()
         .filter(|v| v.2 as f64 >= floor)
         .min_by(|a, b| mean_distance(a).total_cmp(&mean_distance(b)))?;
-    let chosen = if mean_distance(&closest) + CLOSER_PAIRS_BITS < mean_distance(&most) {
+    let chosen = if most.2 >= CLOSER_PAIRS_MIN_VOTES
+        && mean_distance(&closest) + CLOSER_PAIRS_BITS < mean_distance(&most)
+    {
         closest
     } else {
         most
