@@ -21,6 +21,10 @@ fn speed_grid(min: f64, max: f64) -> Vec<f64> {
     speeds
 }
 
+/// A candidate line: (speed, offset in ms, votes = distinct query frames on it, weight = sum
+/// of `1 - distance / 256` over those votes).
+type Line = (f64, f64, u32, f64);
+
 /// Share of the best line's votes within which a line of clearly closer pairs wins: in a still
 /// scene lines of many speeds gather about as many frames, and the true one pairs the nearest
 /// hashes.
@@ -39,12 +43,12 @@ const CLOSER_PAIRS_MIN_VOTES: u32 = 8;
 /// of its votes pairs hashes closer by more than [`CLOSER_PAIRS_BITS`] on average: then the
 /// closest such line.
 fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f64, f64, u32)> {
-    let per_speed: Vec<(f64, f64, u32, f64)> = speeds
+    let mut scratch = HashMap::new();
+    let per_speed: Vec<Line> = speeds
         .iter()
-        .filter_map(|&s| vote_at(cands, params, s))
+        .filter_map(|&s| vote_at(cands, params, s, &mut scratch))
         .collect();
-    // weight = sum of (1 - distance / 256) over the votes.
-    let mean_distance = |v: &(f64, f64, u32, f64)| 256.0 * (1.0 - v.3 / v.2.max(1) as f64);
+    let mean_distance = |v: &Line| 256.0 * (1.0 - v.3 / v.2.max(1) as f64);
     // Most votes, then closer pairs; on a full tie the first speed of the grid (1x first).
     let most = per_speed.iter().copied().reduce(|best, v| {
         if v.2 > best.2 || (v.2 == best.2 && v.3 > best.3 + 1e-9) {
@@ -69,45 +73,49 @@ fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f6
     Some((chosen.0, chosen.1, chosen.2))
 }
 
-/// The best line of speed `s`: (speed, offset, votes, weight).
-fn vote_at(cands: &[Candidate], params: &AlignParams, s: f64) -> Option<(f64, f64, u32, f64)> {
-    let mut best: Option<(f64, f64, u32, f64)> = None;
+/// The best line of speed `s`: (speed, offset, votes, weight); `votes` is scratch memory
+/// reused from one speed to the next.
+fn vote_at(
+    cands: &[Candidate],
+    params: &AlignParams,
+    s: f64,
+    votes: &mut HashMap<i64, (u32, f64, i64)>,
+) -> Option<Line> {
     let bin = params.offset_bin_ms;
-    let mut votes: HashMap<i64, (u32, f64, i64)> = HashMap::new();
-    {
-        let mut keyed: Vec<(i64, i64, u32)> = cands
-            .iter()
-            .map(|c| {
-                (
-                    ((c.r_ms as f64 - s * c.q_ms as f64) / bin).floor() as i64,
-                    c.q_ms,
-                    c.distance,
-                )
-            })
-            .collect();
-        keyed.sort_unstable();
-        keyed.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        // Each (bin, query frame) votes for its bin and the next, so a line near a bin edge
-        // is not split between two bins.
-        for &(b, q, d) in &keyed {
-            for key in [b, b + 1] {
-                let e = votes.entry(key).or_insert((0, 0.0, i64::MIN));
-                if e.2 != q {
-                    e.0 += 1;
-                    e.1 += 1.0 - d as f64 / 256.0;
-                    e.2 = q;
-                }
+    votes.clear();
+    let mut keyed: Vec<(i64, i64, u32)> = cands
+        .iter()
+        .map(|c| {
+            (
+                ((c.r_ms as f64 - s * c.q_ms as f64) / bin).floor() as i64,
+                c.q_ms,
+                c.distance,
+            )
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    // Each (bin, query frame) votes for its bin and the next, so a line near a bin edge is not
+    // split between two bins.
+    for &(b, q, d) in &keyed {
+        for key in [b, b + 1] {
+            let e = votes.entry(key).or_insert((0, 0.0, i64::MIN));
+            if e.2 != q {
+                e.0 += 1;
+                e.1 += 1.0 - d as f64 / 256.0;
+                e.2 = q;
             }
         }
-        for (&key, &(count, weight, _)) in &votes {
-            let better = match best {
-                None => true,
-                Some((_, _, c, w)) => count > c || (count == c && weight > w + 1e-9),
-            };
-            if better {
-                // Window [key-1, key+1) bins: centre at key * bin.
-                best = Some((s, key as f64 * bin, count, weight));
-            }
+    }
+    let mut best: Option<Line> = None;
+    for (&key, &(count, weight, _)) in votes.iter() {
+        let better = match best {
+            None => true,
+            Some((_, _, c, w)) => count > c || (count == c && weight > w + 1e-9),
+        };
+        if better {
+            // Window [key-1, key+1) bins: centre at key * bin.
+            best = Some((s, key as f64 * bin, count, weight));
         }
     }
     best
