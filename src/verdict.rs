@@ -201,6 +201,19 @@ impl Policy {
         }
     }
 
+    /// True when a video segment is close (mean distance, PDQ bits, within `max_mean_distance`)
+    /// and long in frames (`min_matched_frames`) under the thresholds of its work's class: the
+    /// segments whose upload time a work's coverage counts ([`Evidence::work_duration_ms`]).
+    pub fn is_strong_segment(
+        &self,
+        key_work: bool,
+        mean_distance: f64,
+        matched_frames: u32,
+    ) -> bool {
+        let t = self.thresholds(key_work);
+        mean_distance <= t.max_mean_distance && matched_frames >= t.min_matched_frames
+    }
+
     /// Judges one match: its verdict and the reason, with the numbers.
     pub fn judge(&self, e: &Evidence) -> (VerdictKind, String) {
         let t = self.thresholds(e.key_work);
@@ -255,11 +268,10 @@ impl Policy {
                 )
             };
         }
-        let close = e.mean_distance <= t.max_mean_distance;
-        let frames = e.matched_frames >= t.min_matched_frames;
+        let strong = self.is_strong_segment(e.key_work, e.mean_distance, e.matched_frames);
         // A segment that is itself close and long in frames counts the work's other such
         // segments in its duration (a looped clip is as much a copy as the clip played once).
-        let covered = if close && frames {
+        let covered = if strong {
             e.duration_ms.max(e.work_duration_ms)
         } else {
             e.duration_ms
@@ -285,7 +297,7 @@ impl Policy {
             e.matched_frames,
             e.mean_distance
         );
-        if (long_enough || share_enough) && close && frames {
+        if (long_enough || share_enough) && strong {
             let rule = if long_enough {
                 format!("min_match_ms {} reached", t.min_match_ms)
             } else {

@@ -6,9 +6,8 @@ use crate::hash::Orientation;
 use std::collections::HashMap;
 
 impl Engine {
-    /// Per work position: the upload ms covered by the union of the work's segments that are
-    /// close (mean distance within the policy's `max_mean_distance`) and long in frames
-    /// (`min_matched_frames`) on their own; overlapping ranges count once. A clip looped or an
+    /// Per work position: the upload ms covered by the union of the work's strong segments
+    /// ([`crate::verdict::Policy::is_strong_segment`]); overlapping ranges count once. A clip looped or an
     /// excerpt repeated in an upload is one use of the work ([`Evidence::work_duration_ms`]).
     pub(super) fn work_coverage(
         &self,
@@ -17,12 +16,12 @@ impl Engine {
     ) -> HashMap<u32, i64> {
         let mut ranges: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
         for (work, _, s) in segments {
-            let t = self
+            let key_work = self.works[*work as usize].key_work;
+            let mean_pdq = s.mean_distance * to_pdq_scale;
+            if self
                 .options
                 .policy
-                .thresholds(self.works[*work as usize].key_work);
-            if s.mean_distance * to_pdq_scale <= t.max_mean_distance
-                && s.matched_frames >= t.min_matched_frames
+                .is_strong_segment(key_work, mean_pdq, s.matched_frames)
             {
                 ranges
                     .entry(*work)
