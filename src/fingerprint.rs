@@ -253,7 +253,9 @@ impl Hashing<'_> {
             None => Cow::Borrowed(&frame.picture),
         };
         let small = views::downscale(&active, views::VIEW_MAX_SIDE);
-        let whole = if self.views.iter().any(View::is_whole_frame) {
+        // The whole frame, when it differs from the active area (without bars they are one
+        // picture, and `small` serves both).
+        let whole = if self.area.is_some() && self.views.iter().any(View::is_whole_frame) {
             Some(views::downscale(&frame.picture, views::VIEW_MAX_SIDE))
         } else {
             None
@@ -266,24 +268,29 @@ impl Hashing<'_> {
         let uncropped_batched = self.one_filter && self.area.is_some() && whole.is_some();
         let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len() + 1];
         let uncropped_slot = self.views.len();
-        for (source, whole_frame) in [(Some(&small), false), (whole.as_ref(), true)] {
+        // Without bars, one source (and, for uploads, one filter pass) for both kinds of view.
+        let sources = match &whole {
+            Some(whole) => [(Some(&small), Some(false)), (Some(whole), Some(true))],
+            None => [(Some(&small), None), (None, None)],
+        };
+        for (source, whole_frame) in sources {
             let Some(source) = source else { continue };
             let (mut index, mut rects): (Vec<usize>, Vec<_>) = self
                 .views
                 .iter()
                 .enumerate()
-                .filter(|(_, v)| v.is_whole_frame() == whole_frame)
+                .filter(|(_, v)| whole_frame.is_none_or(|w| v.is_whole_frame() == w))
                 .filter_map(|(i, v)| {
                     views::crop_rect(v, source.width, source.height).map(|r| (i, r))
                 })
                 .unzip();
             let full = (0, 0, source.width, source.height);
             match (whole_frame, primary) {
-                (false, Some(p)) if primary_batched => {
+                (Some(false) | None, Some(p)) if primary_batched => {
                     index.push(p);
                     rects.push(full);
                 }
-                (true, _) if uncropped_batched && source.width == frame.picture.width => {
+                (Some(true), _) if uncropped_batched && source.width == frame.picture.width => {
                     index.push(uncropped_slot);
                     rects.push(full);
                 }
