@@ -78,6 +78,17 @@ pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     {
         return None;
     }
+    if mode == BorderMode::UniformBars && !edges_flat(first, w, h) {
+        // No flat line at any edge of one frame: no flat line there over all the frames
+        // either (a line's spread is its worst over frames), so no bar anywhere. Most frames
+        // have none; this skips the full pass over them.
+        return None;
+    }
+    measured(frames, w, h, mode)
+}
+
+/// [`detect`] from the line statistics of every row and column of `frames` (`w` x `h`).
+fn measured(frames: &[&Picture], w: usize, h: usize, mode: BorderMode) -> Option<ActiveArea> {
     let (rows, cols) = line_stats(frames, w, h, mode == BorderMode::BarsAndBlur);
     let (mut top, mut bottom) = flat_extent(&rows);
     let (mut left, mut right) = flat_extent(&cols);
@@ -170,6 +181,27 @@ fn line_stats(
         cols.add_frame(&means, &spreads);
     }
     (rows.finish(frames.len(), w), cols.finish(frames.len(), h))
+}
+
+/// True when the top or bottom row or the left or right column of `p` (`w` x `h`) is flat
+/// (spread at most [`FLAT_SPREAD`]), computed exactly as [`line_stats`] computes it.
+fn edges_flat(p: &Picture, w: usize, h: usize) -> bool {
+    let row = |y: usize| {
+        let (sum, sq) = lane_sums(&p.luma[y * w..(y + 1) * w]);
+        spread(sum, sq, w)
+    };
+    let column = |x: usize| {
+        let (mut sum, mut sq) = (0.0f32, 0.0f32);
+        for y in 0..h {
+            let v = p.luma[y * w + x];
+            sum += v;
+            sq += v * v;
+        }
+        spread(sum, sq, h)
+    };
+    [row(0), row(h - 1), column(0), column(w - 1)]
+        .iter()
+        .any(|&s| s <= FLAT_SPREAD)
 }
 
 /// Sum of `values` in eight independent lanes (so that the additions vectorise).
@@ -337,6 +369,39 @@ mod tests {
                 p
             })
             .collect()
+    }
+
+    #[test]
+    fn edge_shortcut_agrees_with_the_full_measure() {
+        // Frames with bars on every side, one side, none, flat left column only, blank; alone
+        // and in a group whose first frame has no flat edge.
+        let mut cases: Vec<Vec<Picture>> = vec![
+            vec![textured(160, 90, 1)],
+            with_flat_rows(1, &[(0, 12), (148, 160)]),
+            with_flat_rows(3, &[(140, 160)]),
+            vec![Picture {
+                width: 64,
+                height: 48,
+                luma: vec![17.0; 64 * 48],
+            }],
+        ];
+        let mut left = textured(120, 80, 5);
+        for y in 0..80 {
+            left.luma[y * 120..y * 120 + 10].fill(3.0);
+        }
+        cases.push(vec![left]);
+        let mut mixed = vec![textured(160, 160, 9)];
+        mixed.extend(with_flat_rows(2, &[(0, 20), (140, 160)]));
+        cases.push(mixed);
+        for frames in &cases {
+            let refs: Vec<&Picture> = frames.iter().collect();
+            let (w, h) = (refs[0].width as usize, refs[0].height as usize);
+            assert_eq!(
+                detect(&refs, BorderMode::UniformBars),
+                measured(&refs, w, h, BorderMode::UniformBars)
+            );
+        }
+        assert!(detect(&[&cases[4][0]], BorderMode::UniformBars).is_some());
     }
 
     #[test]
