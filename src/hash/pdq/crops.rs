@@ -2,9 +2,9 @@
 //! whole picture and each crop's 64x64 PDQ input is decimated from it.
 
 use super::{
-    bits_from_dct, box_phases, box_rows, dct64_to_16, decimate_index, dihedral_hashes,
-    jarosz_window_size, quality_metric, HashBits, Mat64, PdqOutput, DIHEDRAL_ORIGINAL,
-    DOWNSAMPLE_DIM, LANES, MIN_HASHABLE_DIM,
+    bits_from_dct, box_line_exact, box_phases, box_rows, dct64_to_16, decimate_index,
+    dihedral_hashes, jarosz_window_size, quality_metric, small_integers, HashBits, Mat64,
+    PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES, MAX_EXACT_WINDOW, MIN_HASHABLE_DIM,
 };
 
 /// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
@@ -54,15 +54,21 @@ impl JaroszFiltered {
         {
             return None;
         }
-        let mut a = luma[..n].to_vec();
+        let mut a = vec![0.0f32; n];
         let mut b = vec![0.0f32; n];
-        for _ in 0..2 {
-            // Rows, LANES at a time (each with the reference's sequence of operations).
-            for (src, dst) in a.chunks(width * LANES).zip(b.chunks_mut(width * LANES)) {
-                box_rows(src, dst, width, wr);
+        // First row pass: integer samples (decoded frames) take the exact path, whose window
+        // sums vectorise and equal the reference's running sums bit for bit.
+        if wr <= MAX_EXACT_WINDOW && small_integers(&luma[..n]) {
+            let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
+            for (src, dst) in luma[..n].chunks_exact(width).zip(b.chunks_exact_mut(width)) {
+                box_line_exact(src, dst, wr, &mut acc, &mut level, &mut level_next);
             }
-            box_columns_all(&b, &mut a, width, height, wc);
+        } else {
+            box_rows_all(&luma[..n], &mut b, width, wr);
         }
+        box_columns_all(&b, &mut a, width, height, wc);
+        box_rows_all(&a, &mut b, width, wr);
+        box_columns_all(&b, &mut a, width, height, wc);
         Some(JaroszFiltered {
             width,
             height,
@@ -125,6 +131,14 @@ impl JaroszFiltered {
             }
         }
         Some(blurred)
+    }
+}
+
+/// Meta's `box1DFloat` along every row of `inp` (whole rows of `width`) into `out`, [`LANES`]
+/// rows at a time (each with the reference's sequence of operations).
+fn box_rows_all(inp: &[f32], out: &mut [f32], width: usize, window: usize) {
+    for (src, dst) in inp.chunks(width * LANES).zip(out.chunks_mut(width * LANES)) {
+        box_rows(src, dst, width, window);
     }
 }
 
