@@ -107,18 +107,25 @@ fn vote_at(
             }
         }
     }
-    let mut best: Option<Line> = None;
+    // Most votes, then most weight; on a full tie (a line inside one bin votes for it and the
+    // next alike) the lower bin, whatever the map's iteration order, so that a run gives the
+    // same result every time.
+    let mut best: Option<(i64, u32, f64)> = None;
     for (&key, &(count, weight, _)) in votes.iter() {
         let better = match best {
             None => true,
-            Some((_, _, c, w)) => count > c || (count == c && weight > w + 1e-9),
+            Some((k, c, w)) => {
+                count > c
+                    || (count == c && weight > w + 1e-9)
+                    || (count == c && (weight - w).abs() <= 1e-9 && key < k)
+            }
         };
         if better {
-            // Window [key-1, key+1) bins: centre at key * bin.
-            best = Some((s, key as f64 * bin, count, weight));
+            best = Some((key, count, weight));
         }
     }
-    best
+    // Window [key-1, key+1) bins: centre at key * bin.
+    best.map(|(key, count, weight)| (s, key as f64 * bin, count, weight))
 }
 
 /// Per query frame, the candidate closest to the line (within tolerance).
@@ -297,6 +304,20 @@ mod tests {
         c.extend(at(line(0, 31, 250, 1.0, 10_000.0), 5));
         let segs = align_lines(&c, &AlignParams::default());
         assert!((segs[0].speed - 0.56).abs() < 0.03, "{segs:?}");
+    }
+
+    /// A line inside one offset bin votes for that bin and the next alike: the lower bin is
+    /// chosen whatever the order of the vote map (a fresh map per call has a fresh order).
+    #[test]
+    fn full_ties_go_to_the_lower_offset_bin() {
+        let params = AlignParams::default();
+        let c = line(0, 12, 250, 1.0, 3_000.0 + params.offset_bin_ms / 2.0);
+        let expected = 10.0 * params.offset_bin_ms;
+        for _ in 0..20 {
+            let mut votes = HashMap::new();
+            let (_, offset, count, _) = vote_at(&c, &params, 1.0, &mut votes).unwrap();
+            assert_eq!((offset, count), (expected, 12));
+        }
     }
 
     #[test]

@@ -429,11 +429,17 @@ impl Engine {
             };
             found.extend(segments.into_iter().map(|s| (work, orientation, s)));
         }
-        // Strongest first; one segment per stretch of upload time per work.
+        // Strongest first; one segment per stretch of upload time per work. Full ties (a
+        // symmetric scene matching as is and mirrored alike) go by work, orientation and time,
+        // not by the candidate map's iteration order, so that every run reports the same.
         found.sort_by(|a, b| {
             b.2.matched_frames
                 .cmp(&a.2.matched_frames)
                 .then(a.2.mean_distance.total_cmp(&b.2.mean_distance))
+                .then(a.0.cmp(&b.0))
+                .then((a.1 as u8).cmp(&(b.1 as u8)))
+                .then(a.2.q_start_ms.cmp(&b.2.q_start_ms))
+                .then(a.2.r_start_ms.cmp(&b.2.r_start_ms))
         });
         let mut kept: Vec<(u32, Orientation, Segment)> = Vec::new();
         for (work, o, s) in found {
