@@ -262,9 +262,14 @@ impl Hashing<'_> {
         };
         // Fixed-window views (crops of the active area; bands and windows of the whole frame):
         // each set hashed together, one filter pass per window size (or, for upload video
-        // frames, one per picture, which also gives the primary and uncropped hashes).
+        // frames, one per picture, which also gives the uncropped hash). The primary joins
+        // them when the picture is hashed at its own size: decimated from the whole picture's
+        // filter pass it is PDQ bit for bit (a reference keeps only its upright hash, as its
+        // crops do; the orientations are searched on the upload's side).
         let primary = self.views.iter().position(|v| *v == View::Primary);
-        let primary_batched = self.one_filter && small.width == active.width && primary.is_some();
+        let primary_batched = (self.one_filter || self.role == Role::Reference)
+            && small.width == active.width
+            && primary.is_some();
         let uncropped_batched = self.one_filter && self.area.is_some() && whole.is_some();
         let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len() + 1];
         let uncropped_slot = self.views.len();
