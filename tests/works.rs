@@ -150,3 +150,39 @@ fn list_and_set_works() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(listed(&db).len(), 2);
 }
+
+/// `index --manifest works.csv` alone (no paths), as the README shows: titles, rights holders
+/// and key-work flags come from the CSV, paths relative to it.
+#[test]
+fn index_from_a_manifest_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    let refs = common::samples().join("references");
+    std::fs::copy(refs.join("p_sk_rocket.jpg"), dir.path().join("rocket.jpg")).unwrap();
+    std::fs::copy(refs.join("p_mdn_tiger.jpg"), dir.path().join("tiger.jpg")).unwrap();
+    let manifest = dir.path().join("works.csv");
+    std::fs::write(
+        &manifest,
+        "path,title,rights_holder,key_work\nrocket.jpg,Rocket,Space Films,true\ntiger.jpg,Tiger,,false\n",
+    )
+    .unwrap();
+    ok(swordnet()
+        .args(["index", "--db"])
+        .arg(&db)
+        .arg("--manifest")
+        .arg(&manifest)
+        .output()
+        .unwrap());
+    let works = listed(&db);
+    let titles: Vec<&str> = works.iter().map(|w| w["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Rocket", "Tiger"]);
+    assert_eq!(works[0]["rights_holder"], "Space Films");
+    assert_eq!(works[0]["key_work"], true);
+    // Without paths and without a manifest: a usage error, nothing indexed.
+    let out = swordnet()
+        .args(["index", "--db"])
+        .arg(dir.path().join("other.db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -75,8 +75,8 @@ pub struct IndexArgs {
     /// The catalogue (SQLite file, created if missing).
     #[arg(long)]
     pub db: PathBuf,
-    /// Files or folders to index.
-    #[arg(required = true)]
+    /// Files or folders to index (may be left out with --manifest).
+    #[arg(required_unless_present = "manifest")]
     pub paths: Vec<PathBuf>,
     /// Title (default: file name); only with one file.
     #[arg(long)]
@@ -121,7 +121,7 @@ pub struct ScanArgs {
     /// Upload files or folders.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Write the report here (default: standard output).
+    /// Write the report here (default, or "-": standard output).
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Report format.
@@ -369,8 +369,8 @@ pub struct ReportArgs {
     /// Write the takedown list (CSV, one row per infringing match) here.
     #[arg(long)]
     pub takedown: Option<PathBuf>,
-    /// Write the report in --format here (default: standard output, when neither --html nor
-    /// --takedown is given).
+    /// Write the report in --format here ("-": standard output, as without --report when
+    /// neither --html nor --takedown is given).
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Report format for --report.

@@ -63,7 +63,9 @@ pub fn run(args: IndexArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let catalogue = Catalogue::open(&args.db, args.algorithm)?;
     let (files, missing) = collect_inputs(&args.paths);
-    super::warn_if_nothing_found(&args.paths, files.len() + missing.len());
+    if !args.paths.is_empty() {
+        super::warn_if_nothing_found(&args.paths, files.len() + missing.len());
+    }
     if args.title.is_some() && files.len() > 1 {
         return Err(Error::new(
             ErrorKind::Config,
