@@ -87,13 +87,15 @@ pub struct EvalReport {
     pub false_positives: usize,
     /// Infringing rows not found.
     pub false_negatives: usize,
-    /// TP / (TP + FP).
+    /// TP / (TP + FP); NaN (JSON `null`) when nothing was flagged.
     pub precision: f64,
-    /// TP / infringing rows.
+    /// TP / infringing rows; NaN (JSON `null`) without infringing rows.
     pub recall: f64,
-    /// Harmonic mean of precision and recall.
+    /// Harmonic mean of precision and recall, 2TP / (2TP + FP + FN); NaN (JSON `null`) when
+    /// all three are 0.
     pub f1: f64,
-    /// Clean rows flagged infringing / clean rows.
+    /// Clean rows flagged infringing / clean rows; NaN (JSON `null`) without clean rows (and
+    /// likewise for the two rates below).
     pub false_positive_rate: f64,
     /// Among `distractor` rows.
     pub fpr_distractor: f64,
@@ -105,7 +107,8 @@ pub struct EvalReport {
     pub by_transform: BTreeMap<String, GroupRecall>,
     /// Recall per media kind.
     pub by_media: BTreeMap<String, GroupRecall>,
-    /// Mean IoU of the upload time range, over found video matches with truth ranges.
+    /// Mean IoU of the upload time range, over found video matches with truth ranges; NaN
+    /// (JSON `null`) when there are none.
     pub mean_iou_query: f64,
     /// Mean IoU of the reference time range, likewise.
     pub mean_iou_reference: f64,
@@ -285,31 +288,18 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             }
         }
     }
+    // A figure whose denominator is empty is NaN (JSON null, "n/a" in the text), never a
+    // perfect 1 or 0.
+    let ratio = |num: f64, den: f64| if den > 0.0 { num / den } else { f64::NAN };
     let tp = e.true_positives as f64;
-    e.precision = if tp + e.false_positives as f64 > 0.0 {
-        tp / (tp + e.false_positives as f64)
-    } else {
-        1.0
-    };
-    let infringing = (e.true_positives + e.false_negatives) as f64;
-    e.recall = if infringing > 0.0 {
-        tp / infringing
-    } else {
-        1.0
-    };
-    e.f1 = if e.precision + e.recall > 0.0 {
-        2.0 * e.precision * e.recall / (e.precision + e.recall)
-    } else {
-        0.0
-    };
-    e.false_positive_rate = if clean > 0 {
-        clean_flagged as f64 / clean as f64
-    } else {
-        0.0
-    };
+    let (fp, fn_) = (e.false_positives as f64, e.false_negatives as f64);
+    e.precision = ratio(tp, tp + fp);
+    e.recall = ratio(tp, tp + fn_);
+    e.f1 = ratio(2.0 * tp, 2.0 * tp + fp + fn_);
+    e.false_positive_rate = ratio(clean_flagged as f64, clean as f64);
     let rate = |c: Option<&(usize, usize)>| {
-        c.map(|&(n, f)| if n > 0 { f as f64 / n as f64 } else { 0.0 })
-            .unwrap_or(0.0)
+        c.map(|&(n, f)| ratio(f as f64, n as f64))
+            .unwrap_or(f64::NAN)
     };
     e.fpr_distractor = rate(per_category.get("distractor"));
     e.fpr_hard_negative = rate(per_category.get("hard_negative"));
@@ -320,41 +310,37 @@ pub fn evaluate(truth: &[TruthRow], reports: &[QueryReport]) -> EvalReport {
             0.0
         };
     }
-    if e.iou_samples > 0 {
-        e.mean_iou_query = iou_q / e.iou_samples as f64;
-        e.mean_iou_reference = iou_r / e.iou_samples as f64;
-    }
+    e.mean_iou_query = ratio(iou_q, e.iou_samples as f64);
+    e.mean_iou_reference = ratio(iou_r, e.iou_samples as f64);
     e
 }
 
 /// The figures as a plain-text table.
 pub fn render(e: &EvalReport) -> String {
     let mut s = String::new();
-    // A figure whose denominator is empty (no upload flagged, no infringing row) is shown as
-    // n/a, not as a perfect 1.
-    let figure = |value: f64, defined: bool| {
-        if defined {
-            format!("{value:.4}")
-        } else {
+    // A figure whose denominator is empty (no upload flagged, no infringing row, no clean
+    // row, no time range) is NaN: shown as n/a, not as a perfect 1.
+    let figure = |value: f64, places: usize| {
+        if value.is_nan() {
             "n/a".to_string()
+        } else {
+            format!("{value:.places$}")
         }
     };
-    let precision = figure(e.precision, e.true_positives + e.false_positives > 0);
-    let recall = figure(e.recall, e.true_positives + e.false_negatives > 0);
-    let f1 = figure(
-        e.f1,
-        e.true_positives + e.false_positives + e.false_negatives > 0,
-    );
+    let precision = figure(e.precision, 4);
+    let recall = figure(e.recall, 4);
+    let f1 = figure(e.f1, 4);
     let unscored = if e.unscored > 0 {
         format!("  not in truth {} (not scored)", e.unscored)
     } else {
         String::new()
     };
     s.push_str(&format!(
-        "queries {}  missing {}  errors {}{unscored}\nprecision {precision}  recall {recall}  F1 {f1}\nTP {}  FP {}  FN {}\nFPR {:.4} (distractor {:.4}, hard negative {:.4}); clean rows in review: {}\nmean IoU query {:.3}  reference {:.3}  (over {} matches)\n\n",
+        "queries {}  missing {}  errors {}{unscored}\nprecision {precision}  recall {recall}  F1 {f1}\nTP {}  FP {}  FN {}\nFPR {} (distractor {}, hard negative {}); clean rows in review: {}\nmean IoU query {}  reference {}  (over {} matches)\n\n",
         e.queries, e.missing, e.errors, e.true_positives, e.false_positives,
-        e.false_negatives, e.false_positive_rate, e.fpr_distractor, e.fpr_hard_negative, e.clean_in_review,
-        e.mean_iou_query, e.mean_iou_reference, e.iou_samples
+        e.false_negatives, figure(e.false_positive_rate, 4), figure(e.fpr_distractor, 4),
+        figure(e.fpr_hard_negative, 4), e.clean_in_review,
+        figure(e.mean_iou_query, 3), figure(e.mean_iou_reference, 3), e.iou_samples
     ));
     s.push_str(&format!(
         "{:<28} {:>6} {:>6} {:>8} {:>10}\n",
@@ -417,5 +403,18 @@ mod tests {
         let text = render(&e);
         assert!(text.contains("precision n/a  recall n/a  F1 n/a"), "{text}");
         assert!(text.contains("not in truth 1 (not scored)"), "{text}");
+        assert!(text.contains("mean IoU query n/a  reference n/a  (over 0 matches)"));
+        // JSON: null, not a perfect score.
+        let json = serde_json::to_value(&e).unwrap();
+        for key in [
+            "precision",
+            "recall",
+            "f1",
+            "mean_iou_query",
+            "fpr_hard_negative",
+        ] {
+            assert!(json[key].is_null(), "{key}: {}", json[key]);
+        }
+        assert_eq!(json["false_positive_rate"], 0.0);
     }
 }
