@@ -107,7 +107,7 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         write_takedown(path, &reports, scan.id, Some(&scan.started_at))?;
     }
     if args.html.is_none() && args.takedown.is_none() || args.report.is_some() {
-        match &args.report {
+        match args.report.as_ref().filter(|p| p.as_os_str() != "-") {
             Some(path) => {
                 let mut file = create(path)?;
                 super::scan::write_reports(

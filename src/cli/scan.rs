@@ -153,7 +153,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         args.format
     };
-    match &args.report {
+    match args.report.as_ref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
             write_reports(&mut file, &reports, format, scan_id, Some(&started_at))?;
