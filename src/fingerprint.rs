@@ -270,7 +270,7 @@ impl Hashing<'_> {
         let primary_batched = (self.one_filter || self.role == Role::Reference)
             && small.width == active.width
             && primary.is_some();
-        let uncropped_batched = self.one_filter && self.area.is_some() && whole.is_some();
+        let uncropped_batched = self.one_filter && whole.is_some();
         let mut batched: Vec<Option<PictureHash>> = vec![None; self.views.len() + 1];
         let uncropped_slot = self.views.len();
         // Without bars, one source (and, for uploads, one filter pass) for both kinds of view.
