@@ -70,6 +70,16 @@ pub struct DecodeArgs {
     pub frame_size: Option<u32>,
 }
 
+/// Which orientations of an upload are searched (scan, eval, bench scan).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct OrientationArgs {
+    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
+    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
+    /// frame.
+    #[arg(long)]
+    pub all_orientations: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct IndexArgs {
     /// The catalogue (SQLite file, created if missing).
@@ -134,11 +144,8 @@ pub struct ScanArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
-    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
-    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
-    /// frame.
-    #[arg(long)]
-    pub all_orientations: bool,
+    #[command(flatten)]
+    pub orientations: OrientationArgs,
     /// Continue the latest scan: skip uploads it already judged.
     #[arg(long)]
     pub resume: bool,
@@ -214,11 +221,8 @@ pub struct EvalArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
-    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
-    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
-    /// frame.
-    #[arg(long)]
-    pub all_orientations: bool,
+    #[command(flatten)]
+    pub orientations: OrientationArgs,
     #[command(flatten)]
     pub decode: DecodeArgs,
 }
@@ -283,11 +287,8 @@ pub struct BenchScanArgs {
     /// Upload sampling: fps:N, ms:N or keyframes.
     #[arg(long, default_value_t = SamplePlan::QUERY_DEFAULT)]
     pub sample: SamplePlan,
-    /// Also search upside-down copies (turned 180°, flipped top to bottom, transposed): all
-    /// eight orientations instead of as is, mirrored and quarter turns; twice the search per
-    /// frame.
-    #[arg(long)]
-    pub all_orientations: bool,
+    #[command(flatten)]
+    pub orientations: OrientationArgs,
     #[command(flatten)]
     pub pass: BenchPassArgs,
     #[command(flatten)]

@@ -158,7 +158,8 @@ fn print(report: &ThroughputReport, json: bool, media: &str) -> Result<()> {
 /// `swordnet bench scan`.
 pub fn scan(args: BenchScanArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
-    let (_catalogue, engine) = scan::engine_for(&args.db, decode, policy, args.all_orientations)?;
+    let (_catalogue, engine) =
+        scan::engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
     let files = inputs(&args.paths)?;
     let bench_config = BenchConfig {
         jobs: config::jobs(&args.decode),

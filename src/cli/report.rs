@@ -107,25 +107,13 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         write_takedown(path, &reports, scan.id, Some(&scan.started_at))?;
     }
     if args.html.is_none() && args.takedown.is_none() || args.report.is_some() {
-        match args.report.as_ref().filter(|p| p.as_os_str() != "-") {
-            Some(path) => {
-                let mut file = create(path)?;
-                super::scan::write_reports(
-                    &mut file,
-                    &reports,
-                    args.format,
-                    scan.id,
-                    Some(&scan.started_at),
-                )?;
-            }
-            None => super::scan::write_reports(
-                &mut std::io::stdout().lock(),
-                &reports,
-                args.format,
-                scan.id,
-                Some(&scan.started_at),
-            )?,
-        }
+        super::scan::write_reports_to(
+            args.report.as_deref(),
+            &reports,
+            args.format,
+            scan.id,
+            Some(&scan.started_at),
+        )?;
     }
     let s = report::summary::Summary::of(&reports);
     eprintln!(

@@ -51,6 +51,36 @@ pub fn scan_paths(
     Ok((scan_id, reports))
 }
 
+/// Writes the reports to `path` (created; buffered), or to standard output when there is no
+/// path or it is `-`.
+pub(super) fn write_reports_to(
+    path: Option<&Path>,
+    reports: &[QueryReport],
+    format: Format,
+    scan_id: i64,
+    time: Option<&str>,
+) -> Result<()> {
+    match path.filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
+            write_reports(
+                &mut std::io::BufWriter::new(file),
+                reports,
+                format,
+                scan_id,
+                time,
+            )
+        }
+        None => write_reports(
+            &mut std::io::stdout().lock(),
+            reports,
+            format,
+            scan_id,
+            time,
+        ),
+    }
+}
+
 pub(super) fn write_reports(
     out: &mut dyn Write,
     reports: &[QueryReport],
@@ -139,7 +169,8 @@ pub fn engine_for(
 /// `swordnet scan`.
 pub fn run(args: ScanArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
-    let (catalogue, engine) = engine_for(&args.db, decode, policy, args.all_orientations)?;
+    let (catalogue, engine) =
+        engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
     let (scan_id, reports) = scan_paths(
         &catalogue,
         &engine,
@@ -153,19 +184,13 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         args.format
     };
-    match args.report.as_ref().filter(|p| p.as_os_str() != "-") {
-        Some(path) => {
-            let mut file = std::fs::File::create(path).map_err(|e| Error::io(e, path))?;
-            write_reports(&mut file, &reports, format, scan_id, Some(&started_at))?;
-        }
-        None => write_reports(
-            &mut std::io::stdout().lock(),
-            &reports,
-            format,
-            scan_id,
-            Some(&started_at),
-        )?,
-    }
+    write_reports_to(
+        args.report.as_deref(),
+        &reports,
+        format,
+        scan_id,
+        Some(&started_at),
+    )?;
     if args.html.is_some() || args.takedown.is_some() {
         if let Some(path) = &args.html {
             let options = super::report::html_options(
@@ -190,7 +215,8 @@ pub fn run(args: ScanArgs) -> Result<u8> {
 pub fn eval(args: EvalArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let truth = eval::read_truth(&args.truth)?;
-    let (catalogue, engine) = engine_for(&args.db, decode, policy, args.all_orientations)?;
+    let (catalogue, engine) =
+        engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
     let started = std::time::Instant::now();
     let (scan_id, reports) = scan_paths(
         &catalogue,
