@@ -282,3 +282,42 @@ fn reindexing_adds_keypoints_to_an_upgraded_catalogue() {
     assert_eq!(engine.judge_file(&crop).verdict, VerdictKind::Infringing);
     assert_eq!(cat.all_frames().unwrap().len() as i64, frames_before);
 }
+
+/// A smooth, low-contrast photo (a motion-blurred storm sky over a road) has few strong
+/// corners; with the detection floor at flat-picture level it still keeps enough keypoints
+/// for a copy cropped 10 %, mirrored, recoloured and saved at JPEG quality 50 to be placed
+/// in it, infringing under the default policy.
+#[test]
+fn smooth_low_contrast_photo_keeps_keypoints_for_a_disguised_copy() {
+    let reference = common::shared("corpus/dev/references/p_mate_storm.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let photo = image::open(&reference).unwrap().to_rgb8();
+    let (w, h) = photo.dimensions();
+    let (cw, ch) = (w * 9 / 10, h * 9 / 10);
+    let crop = imageops::crop_imm(&photo, w - cw, h / 40, cw, ch).to_image();
+    let mut copy = imageops::flip_horizontal(&crop);
+    copy = imageops::colorops::huerotate(&copy, -25);
+    copy = imageops::colorops::contrast(&copy, 15.0);
+    copy = imageops::colorops::brighten(&copy, 12);
+    let path = dir.path().join("storm_copy.jpg");
+    let mut out = std::fs::File::create(&path).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 50)
+        .encode_image(&copy)
+        .unwrap();
+    let features = still_features(&reference, Role::Reference, REFERENCE_KEYPOINTS);
+    assert!(
+        features.keypoints.len() > 40,
+        "{}",
+        features.keypoints.len()
+    );
+    let index = LocalIndex::new([(0, features.keypoints)]);
+    let upload = still_features(&path, Role::Query, QUERY_KEYPOINTS);
+    let matches = index.match_features(&upload);
+    let needed = Policy::default().standard.image_min_inliers;
+    assert!(
+        matches
+            .iter()
+            .any(|m| m.mirrored && m.placement.inliers >= needed),
+        "{matches:?}"
+    );
+}
