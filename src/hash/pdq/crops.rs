@@ -86,13 +86,14 @@ impl JaroszFiltered {
     /// decimated from the filtered picture at the crop's own 64x64 sample points. `None` when
     /// the crop is smaller than [`MIN_HASHABLE_DIM`] or leaves the picture.
     pub fn crop_pdq(&self, x: usize, y: usize, w: usize, h: usize) -> Option<PdqOutput> {
-        let mut blurred: Mat64 = [[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM];
-        self.crop_samples(x, y, w, h, &mut blurred)?;
-        let mut out = PdqOutput::default();
-        dihedral_hashes(&dct64_to_16(&blurred), &mut out.dihedral);
-        out.quality = quality_metric(&blurred);
-        out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
-        Some(out)
+        with_samples(|blurred| {
+            self.crop_samples(x, y, w, h, blurred)?;
+            let mut out = PdqOutput::default();
+            dihedral_hashes(&dct64_to_16(blurred), &mut out.dihedral);
+            out.quality = quality_metric(blurred);
+            out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
+            Some(out)
+        })
     }
 
     /// As [`JaroszFiltered::crop_pdq`], the crop as it is only: `(hash, quality)`, without
@@ -104,17 +105,18 @@ impl JaroszFiltered {
         w: usize,
         h: usize,
     ) -> Option<(HashBits, u8)> {
-        let mut blurred: Mat64 = [[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM];
-        self.crop_samples(x, y, w, h, &mut blurred)?;
-        Some((
-            bits_from_dct(&dct64_to_16(&blurred)),
-            quality_metric(&blurred),
-        ))
+        with_samples(|blurred| {
+            self.crop_samples(x, y, w, h, blurred)?;
+            Some((
+                bits_from_dct(&dct64_to_16(blurred)),
+                quality_metric(blurred),
+            ))
+        })
     }
 
     /// Fills `blurred` with the crop's 64x64 PDQ input, sampled from the filtered picture
     /// (in place: a returned 16 KB matrix was copied on every call, a third of the crop views'
-    /// cost).
+    /// cost). Every entry is written when it returns `Some`.
     fn crop_samples(
         &self,
         x: usize,
@@ -142,6 +144,17 @@ impl JaroszFiltered {
         }
         Some(())
     }
+}
+
+/// Runs `f` with this thread's 64x64 sample buffer (every entry is overwritten by
+/// [`JaroszFiltered::crop_samples`] before it is read): a fresh zeroed 16 KB matrix per crop
+/// view cost a memset each.
+fn with_samples<T>(f: impl FnOnce(&mut Mat64) -> T) -> T {
+    thread_local! {
+        static SAMPLES: std::cell::RefCell<Box<Mat64>> =
+            std::cell::RefCell::new(Box::new([[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM]));
+    }
+    SAMPLES.with(|samples| f(&mut samples.borrow_mut()))
 }
 
 /// Meta's `box1DFloat` along every row of `inp` (whole rows of `width`) into `out`, [`LANES`]
