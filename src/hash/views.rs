@@ -154,12 +154,15 @@ pub const EDGE_CUTS: [View; 2] = [
     }),
 ];
 
-/// Views indexed for each reference video frame: primary; crops of 90 % on a 2 % grid and of
-/// 94 % on a 2 % grid; the centre 80 %; the [`EDGE_CUTS`]; the centre 85 %.
+/// Views indexed for each reference video frame: primary; crops of 90 % and of 94 % on 2 %
+/// grids of offsets (7 x 7 and 5 x 5 offsets); the centre 80 %; the [`EDGE_CUTS`]; the centre
+/// 85 %; then the [`EDGE_CUTS`] of each of the 94 % crops (129 views in all).
 pub fn reference_video_views() -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.9, 0.02, &mut v);
+    let first_small_crop = v.len();
     grid(0.94, 0.02, &mut v);
+    let small_crops = v[first_small_crop..].to_vec();
     v.push(View::Crop {
         scale: 0.8,
         x: 0.1,
@@ -173,6 +176,24 @@ pub fn reference_video_views() -> Vec<View> {
         x: 0.075,
         y: 0.075,
     });
+    // A repost cropped a few per cent and branded with a logo box in a corner: the crop views
+    // keep the box (50+ bits away), the edge cuts of the whole frame are shifted by the crop;
+    // the edge cut of the crop comes near (a dev upload cropped 6 %: 54–76 bits at best
+    // before, 6–30 from the cut of its exact crop). Appended, so that older catalogues keep
+    // their view ids.
+    for crop in small_crops {
+        if let View::Crop { scale, x, y } = crop {
+            v.extend(EDGE_CUTS.iter().filter_map(|cut| match cut {
+                View::Part(a) => Some(View::Part(super::borders::ActiveArea {
+                    x: x + a.x * scale,
+                    y: y + a.y * scale,
+                    w: a.w * scale,
+                    h: a.h * scale,
+                })),
+                _ => None,
+            }));
+        }
+    }
     v
 }
 
@@ -423,7 +444,10 @@ mod tests {
         // View ids above the lists are kept for the whole-picture views (fingerprint.rs).
         assert!(reference_image_views(10_000, 100).len() < 253);
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
-        assert_eq!(reference_video_views().len(), 1 + 49 + 25 + 1 + 2 + 1);
+        assert_eq!(
+            reference_video_views().len(),
+            1 + 49 + 25 + 1 + 2 + 1 + 25 * 2
+        );
         let p = Picture {
             width: 100,
             height: 50,

@@ -11,7 +11,7 @@
 //!
 //! With `all_views`, the export also writes swordnet's extra views of each frame (crops and
 //! small rotations, [`crate::hash::views`]), each a PDQ-style hash of that crop, with their view id
-//! in a 12th column [`VIEW_COLUMN`]: 50–200 times more lines, and an import of them matches
+//! in a 12th column [`VIEW_COLUMN`]: 130–210 times more lines, and an import of them matches
 //! exactly like the original catalogue. Other tools see them as more hashes of the work.
 //!
 //! An imported work has an empty file path (there is no file) and the content key
