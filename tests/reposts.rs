@@ -61,7 +61,7 @@ fn cropped_mirrored_recoloured_branded_repost_is_infringing_with_its_range() {
     }
     let reference = common::samples().join("references/v_intel_bottle.mp4");
     let (_dir, cat) = common::catalogue();
-    let engine = common::engine_over(&cat, &[reference.clone()], DecoderChoice::Auto);
+    let engine = common::engine_over(&cat, std::slice::from_ref(&reference), DecoderChoice::Auto);
     let dir = tempfile::tempdir().unwrap();
     for offset in [(1, 5), (5, 2)] {
         let upload = dir
