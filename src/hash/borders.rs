@@ -66,7 +66,7 @@ const BLUR_DETAIL_RATIO: f32 = 0.35;
 
 /// The active area of a video (or image) from `frames` (all the same size). `None` when no
 /// border was found or the frames carry no detail. Over several frames (a video), uniform bars
-/// must come in centred pairs ([`paired`]); in one picture (a screenshot) they need not.
+/// must come in centred pairs (`paired`); in one picture (a screenshot) they need not.
 pub fn detect(frames: &[&Picture], mode: BorderMode) -> Option<ActiveArea> {
     let first = frames.first()?;
     let (w, h) = (first.width as usize, first.height as usize);
