@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::ffmpeg;
 use image::metadata::Orientation as ExifOrientation;
 use image::{DynamicImage, ImageEncoder, ImageFormat, RgbImage, Rgba, RgbaImage};
 use std::collections::BTreeSet;
@@ -244,19 +245,6 @@ fn assert_index_refused(path: &Path, decoder: DecoderChoice, kind: ErrorKind) {
 }
 
 /// Runs ffmpeg (`-v error -y` + `args`) to make a test input; panics on failure.
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn p(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }

@@ -4,23 +4,10 @@
 
 mod common;
 
+use common::ffmpeg;
 use std::path::Path;
-use std::process::Command;
 use swordnet::media::video::DecoderChoice;
 use swordnet::verdict::VerdictKind;
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Seconds 8–18 of `reference`, cropped to 94 % at (`x`, `y`) % of the frame, mirrored,
 /// recoloured (contrast, brightness, saturation, hue) and branded with a dark box of 40 % x 20 %

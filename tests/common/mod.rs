@@ -24,6 +24,21 @@ pub fn shared(rel: &str) -> PathBuf {
     p
 }
 
+/// Runs `ffmpeg` quietly with `args` (overwriting outputs); panics with its error output when
+/// it fails.
+pub fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A case input from shared/cases/inputs.
 pub fn case(name: &str) -> PathBuf {
     shared(&format!("cases/inputs/{name}"))
