@@ -269,6 +269,8 @@ pub struct MihIndex {
     scan_fallback: bool,
     /// The hashes laid out for the blocked scan, made the first time a search falls back to it.
     columns: super::linear::ColumnCache,
+    /// Balls over the hashes for the searches too wide for the tables, made on the first one.
+    balls: super::clusters::ClusterCache,
 }
 
 /// Number of values within `radius` bits of a `width`-bit value.
@@ -384,6 +386,7 @@ impl MihIndex {
             masks,
             scan_fallback: true,
             columns: Default::default(),
+            balls: Default::default(),
         }
     }
 
@@ -489,6 +492,15 @@ impl MihIndex {
         (!self.scan_fallback || cost <= self.hashes.len() as f64).then_some((ranges.len(), total))
     }
 
+    /// A search too wide for the tables: through the balls of [`super::clusters`] when the
+    /// hashes form them, else a scan of every hash.
+    fn search_wide(&self, query: &Hash256, radius: u32, out: &mut Vec<Hit>) {
+        match self.balls.get(&self.hashes) {
+            Some(balls) => balls.search(&self.hashes, query, radius, out),
+            None => scan(&self.hashes, 0, query, radius, out),
+        }
+    }
+
     /// Exact search; hits are appended to `out` in id order, each once.
     ///
     /// Runs in stages so that the random reads of one stage do not wait for each other (each
@@ -498,13 +510,13 @@ impl MihIndex {
     fn search_tables(&self, query: &Hash256, radius: u32, out: &mut Vec<Hit>) {
         let (mut ranges, mut table_ends) = (Vec::new(), Vec::new());
         if !self.probe(query, radius, &mut ranges, &mut table_ends) {
-            scan(&self.hashes, 0, query, radius, out);
+            self.search_wide(query, radius, out);
             return;
         }
         let total: usize = ranges.iter().map(|&(a, b)| (b - a) as usize).sum();
         let cost = ranges.len() as f64 * PROBE_COST + total as f64 * CANDIDATE_COST;
         if self.scan_fallback && cost > self.hashes.len() as f64 {
-            scan(&self.hashes, 0, query, radius, out);
+            self.search_wide(query, radius, out);
             return;
         }
         // Stage 2: the positions of every bucket.
@@ -546,11 +558,15 @@ impl HammingIndex for MihIndex {
     }
 
     /// Parallel over the queries (rayon). When the tables would cost more than a scan (large
-    /// radius), one blocked scan serves all the queries.
+    /// radius), the balls of [`super::clusters`] serve the queries, or, over hashes without
+    /// that structure, one blocked scan serves them all.
     fn search_many(&self, queries: &[Hash256], radius: u32, out: &mut [Vec<Hit>]) {
         assert!(out.len() >= queries.len(), "one output per query");
         if self.scan_fallback && self.estimated_cost(radius) > self.hashes.len() as f64 {
-            super::linear::scan_many(&self.hashes, &self.columns, queries, radius, out);
+            match self.balls.get(&self.hashes) {
+                Some(balls) => balls.search_many(&self.hashes, queries, radius, out),
+                None => super::linear::scan_many(&self.hashes, &self.columns, queries, radius, out),
+            }
             return;
         }
         queries
@@ -578,6 +594,7 @@ impl HammingIndex for MihIndex {
                 .iter()
                 .map(|m| m.masks.capacity() * 4)
                 .sum::<usize>()
+            + self.balls.memory_bytes()
     }
 }
 

@@ -3,10 +3,12 @@
 //! [`HammingIndex`] is one trait with two implementations: [`linear::LinearIndex`], the
 //! brute-force oracle every faster index is tested against, and [`mih::MihIndex`],
 //! multi-index hashing (Norouzi, Punjani, Fleet, "Fast Search in Hamming Space with
-//! Multi-Index Hashing", CVPR 2012). Keypoint descriptors, searched at a radius where
+//! Multi-Index Hashing", CVPR 2012), which answers the searches too wide for its tables (image
+//! uploads) through the balls of [`clusters::ClusterIndex`] (a list of clusters). Keypoint descriptors, searched at a radius where
 //! neither pays, go through [`lsh::LshIndex`] (approximate, with the linear scan as its twin).
 
 pub mod bench;
+pub mod clusters;
 pub mod extend;
 pub mod linear;
 pub mod local;

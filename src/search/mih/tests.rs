@@ -156,3 +156,52 @@ fn empty_index() {
     assert!(out.is_empty());
     assert!(mih.is_empty());
 }
+
+/// Searches too wide for the tables go through the balls of `clusters` when the hashes are
+/// grouped as a video catalogue's are (drifting views of shots): same hits as the linear scan.
+#[test]
+fn wide_searches_through_balls_equal_linear_scan() {
+    let mut s = 0x51_7cc1_b727_220au64;
+    let mut hashes = Vec::new();
+    for _shot in 0..300 {
+        let mut views = random_hashes(9, &mut s);
+        for _frame in 0..12 {
+            for v in views.iter_mut() {
+                for _ in 0..xorshift(&mut s) % 10 {
+                    let bit = (xorshift(&mut s) % 256) as usize;
+                    v.0[bit / 64] ^= 1 << (bit % 64);
+                }
+                hashes.push(*v);
+            }
+        }
+    }
+    let mih = MihIndex::new(hashes.clone());
+    let lin = LinearIndex::new(hashes.clone());
+    let mut queries: Vec<Hash256> = (0..40)
+        .map(|i| {
+            let mut q = hashes[(xorshift(&mut s) as usize) % hashes.len()];
+            for _ in 0..i {
+                let bit = (xorshift(&mut s) % 256) as usize;
+                q.0[bit / 64] ^= 1 << (bit % 64);
+            }
+            q
+        })
+        .collect();
+    queries.extend(random_hashes(8, &mut s));
+    for radius in [56, 70, 90] {
+        assert!(
+            mih.estimated_cost(radius) > hashes.len() as f64,
+            "a wide search"
+        );
+        let mut many = vec![Vec::new(); queries.len()];
+        mih.search_many(&queries, radius, &mut many);
+        for (q, got) in queries.iter().zip(&many) {
+            let (mut one, mut want) = (Vec::new(), Vec::new());
+            mih.search(q, radius, &mut one);
+            lin.search(q, radius, &mut want);
+            assert_eq!(got, &want, "radius {radius}");
+            assert_eq!(one, want, "radius {radius}");
+        }
+    }
+    assert!(mih.balls.get(&mih.hashes).is_some(), "the balls were used");
+}
