@@ -337,13 +337,16 @@ impl PdqHasher {
     /// two or more crops, each of those decimated from it by `shared`; a crop alone with its
     /// window size is cut out and hashed by `single` (exact PDQ of the crop, and cheaper than
     /// filtering the whole picture). `shared` gets `None` when the picture cannot be filtered.
-    fn crops_with<T>(
+    /// Many crops (a reference frame's views) are hashed in parallel (rayon): a long video
+    /// indexed alone keeps every core busy, and the hashes are the same in any order.
+    fn crops_with<T: Send>(
         &self,
         picture: &Picture,
         crops: &[(u32, u32, u32, u32)],
-        single: impl Fn(&Picture) -> T,
-        shared: impl Fn(Option<&pdq::JaroszFiltered>, (usize, usize, usize, usize)) -> T,
+        single: impl Fn(&Picture) -> T + Sync,
+        shared: impl Fn(Option<&pdq::JaroszFiltered>, (usize, usize, usize, usize)) -> T + Sync,
     ) -> Vec<T> {
+        use rayon::prelude::*;
         let (pw, ph) = (picture.width as usize, picture.height as usize);
         let rects: Vec<(usize, usize, usize, usize)> =
             crops.iter().map(|&c| clamp_rect(picture, c)).collect();
@@ -351,26 +354,35 @@ impl PdqHasher {
             .iter()
             .map(|&(_, _, w, h)| pdq::jarosz_windows(w, h))
             .collect();
-        let mut filtered: Vec<pdq::JaroszFiltered> = Vec::new();
-        rects
+        // The window sizes shared by two or more crops, each filtered once (None: the picture
+        // cannot be filtered at that size).
+        let mut shared_windows: Vec<(usize, usize)> = Vec::new();
+        for win in &windows {
+            if !shared_windows.contains(win) && windows.iter().filter(|v| *v == win).count() >= 2 {
+                shared_windows.push(*win);
+            }
+        }
+        let filtered: Vec<Option<pdq::JaroszFiltered>> = shared_windows
             .iter()
+            .map(|&win| pdq::JaroszFiltered::new(&picture.luma, pw, ph, win))
+            .collect();
+        rects
+            .par_iter()
             .zip(&windows)
-            .map(|(&(x, y, w, h), win)| {
-                if windows.iter().filter(|v| *v == win).count() < 2 {
-                    return single(&picture.crop(x as u32, y as u32, w as u32, h as u32));
-                }
-                let f = match filtered.iter().position(|f| f.windows() == *win) {
-                    Some(i) => Some(&filtered[i]),
-                    None => pdq::JaroszFiltered::new(&picture.luma, pw, ph, *win).map(|f| {
-                        filtered.push(f);
-                        &filtered[filtered.len() - 1]
-                    }),
-                };
-                shared(f, (x, y, w, h))
-            })
+            .with_min_len(PARALLEL_CROPS)
+            .map(
+                |(&(x, y, w, h), win)| match shared_windows.iter().position(|v| v == win) {
+                    Some(i) => shared(filtered[i].as_ref(), (x, y, w, h)),
+                    None => single(&picture.crop(x as u32, y as u32, w as u32, h as u32)),
+                },
+            )
             .collect()
     }
 }
+
+/// Crops hashed one after another in each parallel task of [`PdqHasher::crops_with`] (an
+/// upload's dozen views stay on one thread; a reference frame's 129 split in a few tasks).
+const PARALLEL_CROPS: usize = 24;
 
 impl FrameHasher for PdqHasher {
     fn algorithm(&self) -> Algorithm {
