@@ -2,7 +2,7 @@
 //! scan (or an indexing run) comes to the speed of the decoder alone.
 //!
 //! Each run times, over the same files and with the same parallelism (rayon across files,
-//! `jobs` threads):
+//! `jobs` threads, largest files started first: [`crate::schedule::map_largest_first`]):
 //!
 //! 1. **decode only**: [`media::decode_file`] with exactly the [`DecodeOptions`] the scan (or
 //!    the indexing) uses — same decoder, sampling plan and scaling — every frame discarded;
@@ -19,8 +19,8 @@ use crate::error::Result;
 use crate::hash::Algorithm;
 use crate::media::{self, DecodeOptions, MediaType};
 use crate::scan::{index_batch, scan_batch};
+use crate::schedule::{file_size, map_largest_first};
 use crate::store::Catalogue;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
@@ -200,9 +200,10 @@ fn decode_only(
     let total = files.len();
     let started = Instant::now();
     let results: Vec<DecodedFile> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|path| {
+        map_largest_first(
+            files,
+            |path| file_size(path),
+            |path| {
                 let mut frames = 0u64;
                 let mut last_ms = 0i64;
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -232,8 +233,8 @@ fn decode_only(
                 *s += secs;
                 progress(Pass::DecodeOnly, round, n, total, *s);
                 (path.clone(), found)
-            })
-            .collect()
+            },
+        )
     });
     let elapsed = started.elapsed().as_secs_f64();
     let mut inv = Inventory::default();

@@ -43,6 +43,7 @@ pub mod paths;
 pub mod report;
 pub mod sampler;
 pub mod scan;
+pub mod schedule;
 pub mod search;
 pub mod store;
 pub mod verdict;

@@ -6,8 +6,8 @@ use crate::engine::{error_report, index_file, Engine, IndexOutcome, WorkMeta};
 use crate::error::{Error, ErrorKind, Result};
 use crate::media::DecodeOptions;
 use crate::report::QueryReport;
+use crate::schedule::{file_size, map_largest_first};
 use crate::store::{Catalogue, StoredResult};
-use rayon::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -153,7 +153,8 @@ fn panic_error(path: &Path, payload: Box<dyn std::any::Any + Send>) -> Error {
 /// what it stored).
 pub type IndexProgressFn<'a> = &'a (dyn Fn(usize, usize, &Path, &Result<IndexOutcome>) + Sync);
 
-/// Indexes `works` into `catalogue` in parallel. Results are in input order.
+/// Indexes `works` into `catalogue` in parallel, largest files first
+/// ([`map_largest_first`]). Results are in input order.
 pub fn index_batch(
     catalogue: &Catalogue,
     works: &[(PathBuf, WorkMeta)],
@@ -165,9 +166,10 @@ pub fn index_batch(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = works.len();
     let results = pool(jobs)?.install(|| {
-        works
-            .par_iter()
-            .map(|(path, meta)| {
+        map_largest_first(
+            works,
+            |(path, _)| file_size(path),
+            |(path, meta)| {
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     index_file(catalogue, path, meta, options, min_quality)
                 }))
@@ -175,13 +177,13 @@ pub fn index_batch(
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 progress(n, total, path, &outcome);
                 (path.clone(), outcome)
-            })
-            .collect()
+            },
+        )
     });
     Ok(results)
 }
 
-/// Scans `files` with `engine` in parallel. With `store = Some((catalogue, scan_id))` each
+/// Scans `files` with `engine` in parallel, largest first ([`map_largest_first`]). With `store = Some((catalogue, scan_id))` each
 /// result is stored as soon as it is known, and files already stored for that scan are
 /// skipped (resume). Results are in input order (skipped files are left out).
 pub fn scan_batch(
@@ -199,8 +201,10 @@ pub fn scan_batch(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = todo.len();
     let results: Vec<Result<QueryReport>> = pool(jobs)?.install(|| {
-        todo.par_iter()
-            .map(|path| {
+        map_largest_first(
+            &todo,
+            |path| file_size(path),
+            |path| {
                 let report = catch_unwind(AssertUnwindSafe(|| engine.judge_file(path)))
                     .unwrap_or_else(|p| error_report(path, &panic_error(path, p)));
                 if let Some((cat, scan)) = store {
@@ -209,8 +213,8 @@ pub fn scan_batch(
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 progress(n, total, path);
                 Ok(report)
-            })
-            .collect()
+            },
+        )
     });
     results.into_iter().collect()
 }
