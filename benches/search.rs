@@ -2,10 +2,15 @@
 //! and 31 (`cargo bench --bench search`). Queries are indexed hashes with up to `radius` bits
 //! flipped, so every search has at least one hit. The full-size figures (10 M hashes, memory,
 //! build time, one upload) come from `swordnet bench search`.
+//!
+//! `wide_search_video_like`: the image uploads' radius (56 bits) over 200k hashes shaped like a
+//! video catalogue (views drifting a few bits from frame to frame within shots), far queries as
+//! most uploads are: the list of clusters vs the linear scan.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use swordnet::hash::Hash256;
+use swordnet::search::clusters::ClusterIndex;
 use swordnet::search::linear::LinearIndex;
 use swordnet::search::mih::MihIndex;
 use swordnet::search::{HammingIndex, Hit};
@@ -70,5 +75,69 @@ fn search(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search);
+/// Shots of 32 views over 25 frames each, every view drifting up to 9 bits per frame.
+fn video_like(len: usize, state: &mut u64) -> Vec<Hash256> {
+    let mut hashes = Vec::with_capacity(len);
+    while hashes.len() < len {
+        let mut views: Vec<Hash256> = (0..32)
+            .map(|_| Hash256([next(state), next(state), next(state), next(state)]))
+            .collect();
+        for _frame in 0..25 {
+            for v in views.iter_mut() {
+                for _ in 0..next(state) % 10 {
+                    let bit = next(state) % 256;
+                    v.0[(bit / 64) as usize] ^= 1 << (bit % 64);
+                }
+                hashes.push(*v);
+            }
+        }
+    }
+    hashes.truncate(len);
+    hashes
+}
+
+fn wide_search(c: &mut Criterion) {
+    let mut state = 56;
+    let hashes = video_like(200_000, &mut state);
+    let linear = LinearIndex::new(hashes.clone());
+    let balls = ClusterIndex::new(&hashes);
+    let far: Vec<Hash256> = (0..QUERIES)
+        .map(|_| {
+            Hash256([
+                next(&mut state),
+                next(&mut state),
+                next(&mut state),
+                next(&mut state),
+            ])
+        })
+        .collect();
+    let mut group = c.benchmark_group("wide_search_video_like_200k");
+    group.sample_size(20);
+    let radius = 56;
+    let mut out: Vec<Hit> = Vec::new();
+    let mut i = 0;
+    group.bench_function("linear", |b| {
+        b.iter(|| {
+            out.clear();
+            linear.search_many(
+                std::slice::from_ref(black_box(&far[i % QUERIES])),
+                radius,
+                std::slice::from_mut(&mut out),
+            );
+            i += 1;
+            out.len()
+        })
+    });
+    group.bench_function("clusters", |b| {
+        b.iter(|| {
+            out.clear();
+            balls.search(&hashes, black_box(&far[i % QUERIES]), radius, &mut out);
+            i += 1;
+            out.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search, wide_search);
 criterion_main!(benches);
