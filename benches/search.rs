@@ -27,6 +27,10 @@ fn next(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+fn random_hash(state: &mut u64) -> Hash256 {
+    Hash256([next(state), next(state), next(state), next(state)])
+}
+
 fn queries(hashes: &[Hash256], radius: u32, state: &mut u64) -> Vec<Hash256> {
     (0..QUERIES)
         .map(|_| {
@@ -42,16 +46,7 @@ fn queries(hashes: &[Hash256], radius: u32, state: &mut u64) -> Vec<Hash256> {
 
 fn search(c: &mut Criterion) {
     let mut state = 2012;
-    let hashes: Vec<Hash256> = (0..HASHES)
-        .map(|_| {
-            Hash256([
-                next(&mut state),
-                next(&mut state),
-                next(&mut state),
-                next(&mut state),
-            ])
-        })
-        .collect();
+    let hashes: Vec<Hash256> = (0..HASHES).map(|_| random_hash(&mut state)).collect();
     let linear = LinearIndex::new(hashes.clone());
     let mih = MihIndex::new(hashes.clone());
     let mut group = c.benchmark_group("search_1M");
@@ -79,9 +74,7 @@ fn search(c: &mut Criterion) {
 fn video_like(len: usize, state: &mut u64) -> Vec<Hash256> {
     let mut hashes = Vec::with_capacity(len);
     while hashes.len() < len {
-        let mut views: Vec<Hash256> = (0..32)
-            .map(|_| Hash256([next(state), next(state), next(state), next(state)]))
-            .collect();
+        let mut views: Vec<Hash256> = (0..32).map(|_| random_hash(state)).collect();
         for _frame in 0..25 {
             for v in views.iter_mut() {
                 for _ in 0..next(state) % 10 {
@@ -101,16 +94,7 @@ fn wide_search(c: &mut Criterion) {
     let hashes = video_like(200_000, &mut state);
     let linear = LinearIndex::new(hashes.clone());
     let balls = ClusterIndex::new(&hashes);
-    let far: Vec<Hash256> = (0..QUERIES)
-        .map(|_| {
-            Hash256([
-                next(&mut state),
-                next(&mut state),
-                next(&mut state),
-                next(&mut state),
-            ])
-        })
-        .collect();
+    let far: Vec<Hash256> = (0..QUERIES).map(|_| random_hash(&mut state)).collect();
     let mut group = c.benchmark_group("wide_search_video_like_200k");
     group.sample_size(20);
     let radius = 56;
