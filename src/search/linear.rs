@@ -134,7 +134,7 @@ impl Columns {
 }
 
 /// [`scan_block`] with the fastest bit count this CPU has short of AVX-512.
-fn scan_block_dispatch(
+pub(crate) fn scan_block_dispatch(
     query: &Hash256,
     block: &[Hash256],
     base: usize,

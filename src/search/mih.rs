@@ -37,9 +37,11 @@
 //!   together at radius 31.
 //!
 //! **Large radii.** When the probes and candidates would cost more than a scan of every hash
-//! (decided from the actual bucket sizes, so clustered data is handled too), the search scans
-//! the hashes: same results, bounded cost.
+//! (decided from the actual bucket sizes, so clustered data is handled too), the search goes
+//! through the balls of [`super::clusters`] when the hashes form them (a video catalogue's
+//! do), else it scans the hashes: same results, bounded cost.
 
+use super::linear::scan_block_dispatch;
 use super::{HammingIndex, Hit};
 use crate::hash::Hash256;
 use memory::{advise_huge_pages, counting_sort, prefetch};
@@ -301,19 +303,6 @@ fn for_each_neighbour(v: u32, width: u32, radius: u32, f: &mut impl FnMut(u32)) 
     }
 }
 
-/// Appends the hits among `hashes` (ids from `first_id`) to `out`, in id order.
-fn scan(hashes: &[Hash256], first_id: usize, query: &Hash256, radius: u32, out: &mut Vec<Hit>) {
-    for (i, h) in hashes.iter().enumerate() {
-        let d = query.distance(h);
-        if d <= radius {
-            out.push(Hit {
-                id: (first_id + i) as u32,
-                distance: d,
-            });
-        }
-    }
-}
-
 impl MihIndex {
     /// Builds the tables over `hashes` (ids are positions in `hashes`) with the layout of
     /// [`MihLayout::for_len`].
@@ -497,7 +486,7 @@ impl MihIndex {
     fn search_wide(&self, query: &Hash256, radius: u32, out: &mut Vec<Hit>) {
         match self.balls.get(&self.hashes) {
             Some(balls) => balls.search(&self.hashes, query, radius, out),
-            None => scan(&self.hashes, 0, query, radius, out),
+            None => scan_block_dispatch(query, &self.hashes, 0, radius, out),
         }
     }
 
@@ -579,7 +568,7 @@ impl HammingIndex for MihIndex {
     fn search_range(&self, query: &Hash256, radius: u32, ids: Range<u32>, out: &mut Vec<Hit>) {
         let end = (ids.end as usize).min(self.hashes.len());
         let start = (ids.start as usize).min(end);
-        scan(&self.hashes[start..end], start, query, radius, out);
+        scan_block_dispatch(query, &self.hashes[start..end], start, radius, out);
     }
 
     fn memory_bytes(&self) -> usize {
