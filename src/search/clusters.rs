@@ -44,8 +44,6 @@ pub struct ClusterIndex {
     members: Vec<u32>,
     /// Distance of each member (same positions as `members`) to its centre, bits.
     member_distance: Vec<u8>,
-    /// Number of hashes indexed.
-    len: usize,
 }
 
 impl ClusterIndex {
@@ -112,18 +110,17 @@ impl ClusterIndex {
             starts,
             members,
             member_distance,
-            len: hashes.len(),
         }
     }
 
     /// Number of hashes indexed.
     pub fn len(&self) -> usize {
-        self.len
+        self.members.len()
     }
 
     /// True when no hash is indexed.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.members.is_empty()
     }
 
     /// Number of balls (centres compared by every search).
@@ -138,7 +135,7 @@ impl ClusterIndex {
     /// When `hashes` is not the list the index was built over (shorter than it).
     pub fn search(&self, hashes: &[Hash256], query: &Hash256, radius: u32, out: &mut Vec<Hit>) {
         assert!(
-            hashes.len() >= self.len,
+            hashes.len() >= self.members.len(),
             "the hashes the index was built over"
         );
         let from = out.len();
