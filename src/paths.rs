@@ -59,6 +59,39 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// The path a [`display_path`] string was made from: `\\` becomes `\`, `\u{..}` the
+/// character and `\xNN` the byte (the escaping is one to one, so this is its exact inverse).
+/// Text that no [`display_path`] produced (a lone backslash, a malformed escape) is kept as it
+/// is. Used where a report's path must be opened again (the HTML report's thumbnails).
+pub fn path_from_display(shown: &str) -> PathBuf {
+    let mut out: Vec<u8> = Vec::with_capacity(shown.len());
+    let mut rest = shown;
+    while let Some(at) = rest.find('\\') {
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        let tail = &rest[at..];
+        let (bytes, used) = unescape_one(tail).unwrap_or_else(|| (vec![b'\\'], 1));
+        out.extend_from_slice(&bytes);
+        rest = &tail[used..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+    path_from_bytes(&out)
+}
+
+/// The bytes of the escape at the start of `s` (which starts with a backslash) and its length.
+fn unescape_one(s: &str) -> Option<(Vec<u8>, usize)> {
+    if s.starts_with("\\\\") {
+        return Some((vec![b'\\'], 2));
+    }
+    if let Some(hex) = s.strip_prefix("\\x") {
+        let byte = u8::from_str_radix(hex.get(..2)?, 16).ok()?;
+        return Some((vec![byte], 4));
+    }
+    let body = s.strip_prefix("\\u{")?;
+    let end = body.find('}')?;
+    let c = char::from_u32(u32::from_str_radix(&body[..end], 16).ok()?)?;
+    Some((c.to_string().into_bytes(), 4 + end))
+}
+
 /// Control characters, bidirectional marks / embeddings / overrides / isolates, and the
 /// Unicode line and paragraph separators (they would split a log line or a CSV row).
 fn is_dangerous(c: char) -> bool {
@@ -80,5 +113,23 @@ mod tests {
         assert_eq!(path_from_bytes(&path_to_bytes(&p)), p);
         let p = path_from_bytes("a\u{2028}b\u{2067}c\nd".as_bytes());
         assert_eq!(display_path(&p), "a\\u{2028}b\\u{2067}c\\u{000a}d");
+    }
+
+    #[test]
+    fn display_form_reads_back_as_the_same_path() {
+        for raw in [
+            &b"plain/photo.jpg"[..],
+            b"new\nline.jpg",
+            b"back\\slash\\u{41}.jpg",
+            b"a\xffb\xe2\x80\xaec.jpg",
+            "sp ace \u{e9}\u{65e5}.mp4".as_bytes(),
+            b"\\x4z\\u{zz}\\",
+        ] {
+            let p = path_from_bytes(raw);
+            assert_eq!(path_from_display(&display_path(&p)), p, "{raw:?}");
+        }
+        // Text no display_path made is kept as it is.
+        assert_eq!(path_from_display("a\\qb"), PathBuf::from("a\\qb"));
+        assert_eq!(path_from_display("a\\u{zz"), PathBuf::from("a\\u{zz"));
     }
 }

@@ -19,6 +19,7 @@ use super::{MatchReport, QueryReport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::Orientation;
 use crate::media::thumbnail::{frames_at, ThumbnailOptions};
+use crate::paths::path_from_display;
 use crate::verdict::VerdictKind;
 use base64::Engine as _;
 use image::RgbImage;
@@ -329,7 +330,7 @@ fn picture_html(
     } else if o.thumbnails.is_none() {
         missing("thumbnails turned off")
     } else {
-        match pictures.get(&(PathBuf::from(path), t)) {
+        match pictures.get(&(path_from_display(path), t)) {
             Some(Ok(img)) => {
                 let img = match turn {
                     Some(orientation) => orient(img, orientation),

@@ -37,10 +37,13 @@ pub(super) fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Picture
     for r in flagged {
         for m in r.matches.iter().take(options.matches_with_frames) {
             for (q, t) in match_times(m, is_image(r), options.frames_per_match) {
-                wanted.entry(PathBuf::from(&r.query)).or_default().push(q);
+                wanted
+                    .entry(path_from_display(&r.query))
+                    .or_default()
+                    .push(q);
                 if !m.reference.is_empty() {
                     wanted
-                        .entry(PathBuf::from(&m.reference))
+                        .entry(path_from_display(&m.reference))
                         .or_default()
                         .push(t);
                 }
