@@ -84,7 +84,8 @@ pub struct ThroughputReport {
     pub decode_only_s: f64,
     /// Wall seconds of the full scan (or indexing) pass (fastest round).
     pub scan_s: f64,
-    /// `scan_s / decode_only_s`: 1.0 means the scan runs at the speed of the decoder.
+    /// `scan_s / decode_only_s`: 1.0 means the scan runs at the speed of the decoder. NaN
+    /// (JSON `null`) when no frame was decoded (every file failed).
     pub ratio: f64,
     /// Media seconds per wall second of the full pass.
     pub media_seconds_per_s: f64,
@@ -316,7 +317,12 @@ fn run_rounds(
         frames: inv.frames,
         decode_only_s: decode_s,
         scan_s: full_s,
-        ratio: per_s(full_s, decode_s),
+        // No frame decoded (every file failed): nothing was measured.
+        ratio: if inv.frames == 0 {
+            f64::NAN
+        } else {
+            per_s(full_s, decode_s)
+        },
         media_seconds_per_s: per_s(inv.media_seconds, full_s),
         images_per_s: per_s(inv.images as f64, full_s),
         detail: ThroughputDetail {

@@ -46,16 +46,42 @@ pub struct TruthRow {
     pub category: String,
 }
 
-/// Reads a truth CSV.
+/// Reads a truth CSV (header row first; columns as [`TruthRow`]'s fields, in any order).
+///
+/// Errors: [`ErrorKind::Io`] when it cannot be read; [`ErrorKind::Config`] when a column of
+/// [`TRUTH_COLUMNS`] is missing, a row does not parse, or there is no row.
 pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| {
         Error::new(ErrorKind::Io, format!("cannot read truth file: {e}")).with_path(path)
     })?;
-    reader
+    let bad = |message: String| Error::new(ErrorKind::Config, message).with_path(path);
+    let headers = reader
+        .headers()
+        .map_err(|e| bad(format!("bad truth file: {e}")))?
+        .clone();
+    let missing: Vec<&str> = TRUTH_COLUMNS
+        .into_iter()
+        .filter(|c| !headers.iter().any(|h| h == *c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(format!(
+            "bad truth file: no column {} (its header must name at least {})",
+            missing.join(", "),
+            TRUTH_COLUMNS.join(",")
+        )));
+    }
+    let rows = reader
         .deserialize()
         .collect::<std::result::Result<Vec<TruthRow>, _>>()
-        .map_err(|e| Error::new(ErrorKind::Config, format!("bad truth file: {e}")).with_path(path))
+        .map_err(|e| bad(format!("bad truth file: {e}")))?;
+    if rows.is_empty() {
+        return Err(bad("bad truth file: no rows after the header".into()));
+    }
+    Ok(rows)
 }
+
+/// Columns a truth CSV must have (the others may be left out).
+pub const TRUTH_COLUMNS: [&str; 3] = ["query", "media", "verdict"];
 
 /// Found / total for one group.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

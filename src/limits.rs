@@ -8,7 +8,7 @@ pub const MIN_SIDE_PX: u32 = 16;
 
 /// Limits on one input file. Defaults are documented on each field and in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest file size in bytes (default 8 GiB).
     pub max_bytes: u64,

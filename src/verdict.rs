@@ -166,10 +166,30 @@ pub const MIN_INLIERS_FLOOR: u32 = 8;
 
 impl Policy {
     /// Checks that the thresholds make sense together; the message names the first that does
-    /// not. Keypoint counts must be at least [`MIN_INLIERS_FLOOR`], and each `review` bar must
-    /// be weaker than its `infringing` bar.
+    /// not. Shares lie in 0–1, times and distances are not negative, keypoint counts are at
+    /// least [`MIN_INLIERS_FLOOR`], and each `review` bar is weaker than its `infringing` bar.
     pub fn check(&self) -> std::result::Result<(), String> {
         for (class, t) in [("standard", &self.standard), ("key_work", &self.key_work)] {
+            if !(0.0..=1.0).contains(&t.min_share) {
+                return Err(format!(
+                    "policy.{class}.min_share {} is not a share between 0 and 1",
+                    t.min_share
+                ));
+            }
+            for (name, ms) in [
+                ("min_match_ms", t.min_match_ms),
+                ("min_share_floor_ms", t.min_share_floor_ms),
+            ] {
+                if ms < 0 {
+                    return Err(format!("policy.{class}.{name} {ms} is negative"));
+                }
+            }
+            if t.max_mean_distance.is_nan() || t.max_mean_distance < 0.0 {
+                return Err(format!(
+                    "policy.{class}.max_mean_distance {} is not a distance",
+                    t.max_mean_distance
+                ));
+            }
             if t.image_review_inliers < MIN_INLIERS_FLOOR {
                 return Err(format!(
                     "policy.{class}.image_review_inliers {} is below {MIN_INLIERS_FLOOR}: chance placements reach that",

@@ -93,15 +93,13 @@ fn with_bars(
 fn print(report: &ThroughputReport, json: bool, media: &str) -> Result<()> {
     if json {
         let internal = |e: serde_json::Error| Error::new(ErrorKind::Internal, e.to_string());
-        let text = if media.is_empty() {
-            serde_json::to_string(report).map_err(internal)?
-        } else {
-            let mut value = serde_json::to_value(report).map_err(internal)?;
-            if let Some(fields) = value.as_object_mut() {
-                fields.insert("media".into(), media.into());
-            }
-            serde_json::to_string(&value).map_err(internal)?
-        };
+        let mut text = serde_json::to_string(report).map_err(internal)?;
+        if !media.is_empty() && text.ends_with('}') {
+            // Appended, so that the documented keys keep their order.
+            text.pop();
+            let name = serde_json::to_string(media).map_err(internal)?;
+            text.push_str(&format!(",\"media\":{name}}}"));
+        }
         println!("{text}");
         return Ok(());
     }
@@ -151,7 +149,11 @@ fn print(report: &ThroughputReport, json: bool, media: &str) -> Result<()> {
             0.0
         }
     );
-    println!("ratio {full}/decode   {:.2}", report.ratio);
+    if report.ratio.is_finite() {
+        println!("ratio {full}/decode   {:.2}", report.ratio);
+    } else {
+        println!("ratio {full}/decode   n/a (no frame decoded)");
+    }
     Ok(())
 }
 
@@ -163,7 +165,7 @@ pub fn scan(args: BenchScanArgs) -> Result<u8> {
     let files = inputs(&args.paths)?;
     let bench_config = BenchConfig {
         jobs: config::jobs(&args.decode),
-        rounds: args.pass.rounds.max(1),
+        rounds: args.pass.rounds as usize,
     };
     run_split(files, args.pass.by_media, args.pass.json, |files| {
         with_bars(|p| bench::scan(&engine, files, &bench_config, p))
@@ -177,7 +179,7 @@ pub fn index(args: BenchIndexArgs) -> Result<u8> {
     let files = inputs(&args.paths)?;
     let bench_config = BenchConfig {
         jobs: config::jobs(&args.decode),
-        rounds: args.pass.rounds.max(1),
+        rounds: args.pass.rounds as usize,
     };
     run_split(files, args.pass.by_media, args.pass.json, |files| {
         with_bars(|p| {

@@ -42,6 +42,12 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
     if let Some(v) = args.decode_timeout {
         limits.decode_timeout_s = v;
     }
+    if limits.decode_timeout_s == 0 {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "the decode timeout must be at least 1 s (limits.decode_timeout_s, --decode-timeout)",
+        ));
+    }
     let decode = DecodeOptions {
         limits,
         decoder: args.decoder,
