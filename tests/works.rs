@@ -186,3 +186,47 @@ fn index_from_a_manifest_alone() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Indexing a file already in the catalogue with another title, rights holder or key-work
+/// flag keeps the stored ones and says so; `works set` changes them, rights holder included.
+#[test]
+fn reindexing_keeps_metadata_and_set_changes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    let tiger = common::samples().join("references/p_mdn_tiger.jpg");
+    let index = |extra: &[&str]| {
+        ok(swordnet()
+            .args(["index", "--db"])
+            .arg(&db)
+            .arg(&tiger)
+            .args(extra)
+            .output()
+            .unwrap())
+    };
+    assert!(index(&["--title", "Tiger"]).starts_with("added\t"));
+    let again = index(&["--rights-holder", "Zoo Pictures", "--key-work"]);
+    assert!(again.starts_with("exists\t"), "{again}");
+    assert!(again.contains("kept as stored"), "{again}");
+    // The same metadata again is no news.
+    assert!(!index(&["--title", "Tiger"]).contains("kept"));
+    let work = &listed(&db)[0];
+    assert_eq!(work["rights_holder"], serde_json::Value::Null);
+    assert_eq!(work["key_work"], false);
+
+    let id = work["id"].to_string();
+    let set = |extra: &[&str]| {
+        ok(swordnet()
+            .args(["works", "--db"])
+            .arg(&db)
+            .args(["set", &id])
+            .args(extra)
+            .output()
+            .unwrap())
+    };
+    set(&["--rights-holder", "Zoo Pictures"]);
+    let work = &listed(&db)[0];
+    assert_eq!(work["rights_holder"], "Zoo Pictures");
+    assert_eq!(work["title"], "Tiger");
+    set(&["--rights-holder", ""]);
+    assert_eq!(listed(&db)[0]["rights_holder"], serde_json::Value::Null);
+}

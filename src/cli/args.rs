@@ -186,13 +186,16 @@ pub enum WorksAction {
         /// Work id.
         id: i64,
     },
-    /// Change a work's title or key-work flag.
+    /// Change a work's title, rights holder or key-work flag.
     Set {
         /// Work id.
         id: i64,
         /// New title.
         #[arg(long)]
         title: Option<String>,
+        /// New rights holder ("" clears it).
+        #[arg(long)]
+        rights_holder: Option<String>,
         /// true or false.
         #[arg(long)]
         key_work: Option<bool>,
@@ -299,8 +302,8 @@ pub struct BenchScanArgs {
 #[derive(Args, Debug)]
 pub struct BenchPassArgs {
     /// Rounds of both passes (alternating order); the fastest time of each is reported.
-    #[arg(long, default_value_t = 1)]
-    pub rounds: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub rounds: u64,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

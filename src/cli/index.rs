@@ -144,11 +144,18 @@ fn outcome_line(path: &Path, outcome: &Result<IndexOutcome>) -> String {
         Ok(IndexOutcome::AlreadyIndexed {
             work_id,
             keypoints_added,
-        }) if *keypoints_added > 0 => {
-            format!("exists\t{shown}\twork {work_id}\t{keypoints_added} keypoints added")
-        }
-        Ok(IndexOutcome::AlreadyIndexed { work_id, .. }) => {
-            format!("exists\t{shown}\twork {work_id}")
+            metadata_kept,
+        }) => {
+            let mut line = format!("exists\t{shown}\twork {work_id}");
+            if *keypoints_added > 0 {
+                line.push_str(&format!("\t{keypoints_added} keypoints added"));
+            }
+            if *metadata_kept {
+                line.push_str(&format!(
+                    "\ttitle, rights holder and key work kept as stored; change them with `swordnet works set {work_id}`"
+                ));
+            }
+            line
         }
         Err(e) => format!("error\t{shown}\t{}: {}", e.kind, e.message),
     }

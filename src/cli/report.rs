@@ -60,6 +60,30 @@ pub fn write_takedown(
         .map_err(|e| e.with_path(path))
 }
 
+/// The stored results of scan `scan_id` as reports, with the path each was stored under, in
+/// the order stored. Errors: [`ErrorKind::Store`] when a stored result is not a report.
+pub(super) fn stored_reports(
+    catalogue: &Catalogue,
+    scan_id: i64,
+) -> Result<Vec<(std::path::PathBuf, QueryReport)>> {
+    catalogue
+        .scan_results(scan_id)?
+        .into_iter()
+        .map(|stored| {
+            let r: QueryReport = serde_json::from_str(&stored.report).map_err(|e| {
+                Error::new(
+                    ErrorKind::Store,
+                    format!(
+                        "stored result of {} in scan {scan_id} is not a report: {e}",
+                        swordnet::paths::display_path(&stored.query),
+                    ),
+                )
+            })?;
+            Ok((stored.query, r))
+        })
+        .collect()
+}
+
 /// `swordnet report`.
 pub fn run(args: ReportArgs) -> Result<u8> {
     if !args.db.exists() {
@@ -72,20 +96,10 @@ pub fn run(args: ReportArgs) -> Result<u8> {
             .latest_scan()?
             .ok_or_else(|| Error::new(ErrorKind::NotFound, "this catalogue has no scan"))?,
     };
-    let mut reports = Vec::new();
-    for stored in catalogue.scan_results(scan.id)? {
-        let r: QueryReport = serde_json::from_str(&stored.report).map_err(|e| {
-            Error::new(
-                ErrorKind::Store,
-                format!(
-                    "stored result of {} in scan {} is not a report: {e}",
-                    swordnet::paths::display_path(&stored.query),
-                    scan.id
-                ),
-            )
-        })?;
-        reports.push(r);
-    }
+    let mut reports: Vec<QueryReport> = stored_reports(&catalogue, scan.id)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     // Results are stored as they finish; show them in path order.
     reports.sort_by(|a, b| a.query.cmp(&b.query));
     if let Some(path) = &args.html {

@@ -2,6 +2,7 @@
 
 use super::args::{EvalArgs, Format, ScanArgs};
 use super::{config, progress, EXIT_FILE_ERRORS, EXIT_INFRINGING};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use swordnet::engine::{error_report, Engine, EngineOptions};
@@ -27,8 +28,32 @@ pub fn scan_paths(
         "algorithm": engine.algorithm().id(),
     });
     let scan_id = match (resume, catalogue.latest_scan()?) {
-        (true, Some(scan)) => scan.id,
-        _ => catalogue.begin_scan(&settings.to_string())?,
+        (false, _) => catalogue.begin_scan(&settings.to_string())?,
+        (true, Some(scan)) if scan.finished_at.is_none() => scan.id,
+        (true, Some(scan)) => {
+            return Err(Error::new(
+                swordnet::ErrorKind::Config,
+                format!(
+                    "nothing to resume: the latest scan ({}) finished at {}; run without --resume for a new scan",
+                    scan.id,
+                    scan.finished_at.unwrap_or_default()
+                ),
+            ))
+        }
+        (true, None) => {
+            return Err(Error::new(
+                swordnet::ErrorKind::Config,
+                "nothing to resume: this catalogue has no scan; run without --resume",
+            ))
+        }
+    };
+    // A resumed scan reports the uploads judged before the interruption too.
+    let mut judged_before: HashMap<PathBuf, QueryReport> = if resume {
+        super::report::stored_reports(catalogue, scan_id)?
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
     };
     let (files, missing) = collect_inputs(paths);
     super::warn_if_nothing_found(paths, files.len() + missing.len());
@@ -39,14 +64,21 @@ pub fn scan_paths(
         catalogue.store_result(scan_id, &stored(path, &r))?;
         reports.push(r);
     }
-    reports.extend(scan_batch(
+    let mut judged_now = scan_batch(
         engine,
         &files,
         Some((catalogue, scan_id)),
         jobs,
         &|_, _, _| bar.inc(1),
-    )?);
+    )?
+    .into_iter();
     bar.finish_and_clear();
+    // In input order: scan_batch left out (in order) the files judged before.
+    for f in &files {
+        if let Some(r) = judged_before.remove(f).or_else(|| judged_now.next()) {
+            reports.push(r);
+        }
+    }
     catalogue.finish_scan(scan_id)?;
     Ok((scan_id, reports))
 }
@@ -163,6 +195,14 @@ pub fn engine_for(
             },
         },
     )?;
+    if engine.works().is_empty() {
+        // An empty (or truncated, or wrongly copied) catalogue would pass every upload as clean.
+        return Err(Error::new(
+            swordnet::ErrorKind::NotFound,
+            "the catalogue holds no works, so nothing could match; add some with `swordnet index`",
+        )
+        .with_path(db));
+    }
     Ok((catalogue, engine))
 }
 

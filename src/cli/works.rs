@@ -64,11 +64,17 @@ pub fn run(args: WorksArgs) -> Result<u8> {
         WorksAction::Set {
             id,
             title,
+            rights_holder,
             key_work,
         } => {
-            catalogue.update_work(id, title.as_deref(), key_work)?;
+            catalogue.update_work(id, title.as_deref(), rights_holder.as_deref(), key_work)?;
             let w = catalogue.work(id)?;
-            println!("work {id}: title {:?}, key work {}", w.title, w.key_work);
+            println!(
+                "work {id}: title {:?}, rights holder {:?}, key work {}",
+                w.title,
+                w.rights_holder.as_deref().unwrap_or(""),
+                w.key_work
+            );
         }
     }
     Ok(0)

@@ -58,7 +58,21 @@ pub enum IndexOutcome {
         work_id: i64,
         /// Keypoints added to that work now (0: it had them, or is not a photo).
         keypoints_added: usize,
+        /// The title, rights holder or key-work flag asked for differs from the stored one,
+        /// which was kept (indexing never rewrites a work; `swordnet works set` does).
+        metadata_kept: bool,
     },
+}
+
+/// True when `meta` asks for something `stored` does not have: another title or rights
+/// holder (when given), or the key-work flag (when set).
+fn metadata_differs(stored: &WorkRow, meta: &WorkMeta) -> bool {
+    meta.title.as_ref().is_some_and(|t| *t != stored.title)
+        || meta
+            .rights_holder
+            .as_ref()
+            .is_some_and(|r| stored.rights_holder.as_ref() != Some(r))
+        || (meta.key_work && !stored.key_work)
 }
 
 /// SHA-256 of a file's bytes, lower-case hex. Errors: `Io` when the file cannot be read or is
@@ -104,6 +118,7 @@ pub fn index_file(
         return Ok(IndexOutcome::AlreadyIndexed {
             work_id: w.id,
             keypoints_added,
+            metadata_kept: metadata_differs(&w, meta),
         });
     }
     let hasher = hasher_for(catalogue.algorithm());
@@ -135,6 +150,7 @@ pub fn index_file(
         IndexOutcome::AlreadyIndexed {
             work_id,
             keypoints_added: 0,
+            metadata_kept: false,
         }
     })
 }

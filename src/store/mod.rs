@@ -89,8 +89,25 @@ impl Catalogue {
     /// A new catalogue records `algorithm` (default PDQ). An existing one keeps its own; asking
     /// for a different one is an [`ErrorKind::IncompatibleCatalogue`] error, as is a schema
     /// version this build does not know.
+    ///
+    /// Every error names `path`; a catalogue in a folder that does not exist says so.
     pub fn open(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
-        let conn = Connection::open(path).map_err(|e| Error::from(e).with_path(path))?;
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = parent.filter(|p| !p.is_dir()) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the folder {} does not exist; create it first",
+                    crate::paths::display_path(folder)
+                ),
+            )
+            .with_path(path));
+        }
+        Self::open_in(path, algorithm).map_err(|e| e.with_path(path))
+    }
+
+    fn open_in(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
+        let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let (version, stored) = retry_busy(|| prepare(&conn))?;
         if version > SCHEMA_VERSION {

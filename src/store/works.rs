@@ -188,12 +188,26 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Changes a work's title and/or key-work flag.
-    pub fn update_work(&self, id: i64, title: Option<&str>, key_work: Option<bool>) -> Result<()> {
+    /// Changes a work's title, rights holder (`Some("")` clears it) and/or key-work flag;
+    /// `None` leaves a field as it is. Errors: [`ErrorKind::NotFound`] for an unknown id.
+    pub fn update_work(
+        &self,
+        id: i64,
+        title: Option<&str>,
+        rights_holder: Option<&str>,
+        key_work: Option<bool>,
+    ) -> Result<()> {
         self.work(id)?;
         let conn = self.conn();
         if let Some(t) = title {
             conn.execute("UPDATE works SET title = ?1 WHERE id = ?2", params![t, id])?;
+        }
+        if let Some(r) = rights_holder {
+            let r = (!r.is_empty()).then_some(r);
+            conn.execute(
+                "UPDATE works SET rights_holder = ?1 WHERE id = ?2",
+                params![r, id],
+            )?;
         }
         if let Some(k) = key_work {
             conn.execute(

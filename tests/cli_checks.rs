@@ -1,0 +1,293 @@
+//! Command-line inputs that would silently give a wrong or empty answer are refused with a
+//! clear message: an empty catalogue, a catalogue in a missing folder, a misspelt config key,
+//! out-of-range thresholds, a truth file without its columns, a resume with nothing to resume;
+//! and `bench` over files that all fail reports no ratio.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn swordnet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_swordnet"))
+}
+
+/// The exit code and standard error of a run that must fail.
+fn failure(out: Output) -> (i32, String) {
+    assert!(!out.status.success(), "{out:?}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn upload() -> std::path::PathBuf {
+    common::samples().join("queries/rocket_mirrored.jpg")
+}
+
+fn index_rocket(db: &Path) {
+    let out = swordnet()
+        .args(["index", "--db"])
+        .arg(db)
+        .arg(common::samples().join("references/p_sk_rocket.jpg"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn an_empty_catalogue_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A zero-byte file (a failed copy) and a catalogue with every work removed alike.
+    let db = dir.path().join("empty.db");
+    std::fs::write(&db, b"").unwrap();
+    let (code, err) = failure(
+        swordnet()
+            .args(["scan", "--db"])
+            .arg(&db)
+            .arg(upload())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("holds no works") && err.contains("empty.db"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_catalogue_in_a_missing_folder_or_not_a_database_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("no/such/folder/catalogue.db");
+    let (_, err) = failure(
+        swordnet()
+            .args(["index", "--db"])
+            .arg(&db)
+            .arg(upload())
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("does not exist") && err.contains("folder"),
+        "{err}"
+    );
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, [0x5a_u8; 4096]).unwrap();
+    let (_, err) = failure(
+        swordnet()
+            .args(["scan", "--db"])
+            .arg(&junk)
+            .arg(upload())
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("junk.db") && err.contains("not a database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_mistakes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    for (config, expected) in [
+        (r#"{"limits":{"max_pixel":5}}"#, "unknown field `max_pixel`"),
+        (
+            r#"{"policy":{"standard":{"min_share":1.1}}}"#,
+            "min_share 1.1 is not a share",
+        ),
+        (
+            r#"{"policy":{"key_work":{"min_match_ms":-5}}}"#,
+            "min_match_ms -5 is negative",
+        ),
+        (r#"{"limits":{"decode_timeout_s":0}}"#, "at least 1 s"),
+    ] {
+        let file = dir.path().join("config.json");
+        std::fs::write(&file, config).unwrap();
+        let (code, err) = failure(
+            swordnet()
+                .args(["scan", "--db"])
+                .arg(&db)
+                .arg("--config")
+                .arg(&file)
+                .arg(upload())
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(code, 1, "{config}");
+        assert!(err.contains(expected), "{config}: {err}");
+    }
+}
+
+#[test]
+fn a_truth_file_without_its_columns_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    let truth = dir.path().join("truth.csv");
+    std::fs::write(&truth, "a,b\n1,2\n").unwrap();
+    let (_, err) = failure(
+        swordnet()
+            .args(["eval", "--db"])
+            .arg(&db)
+            .arg("--truth")
+            .arg(&truth)
+            .arg(common::samples().join("queries"))
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("no column query, media, verdict"), "{err}");
+    std::fs::write(&truth, "query,media,verdict\n").unwrap();
+    let (_, err) = failure(
+        swordnet()
+            .args(["eval", "--db"])
+            .arg(&db)
+            .arg("--truth")
+            .arg(&truth)
+            .arg(common::samples().join("queries"))
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("no rows"), "{err}");
+}
+
+#[test]
+fn resume_needs_an_unfinished_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    let scan = |resume: bool| {
+        let mut c = swordnet();
+        c.args(["scan", "--db"]).arg(&db).arg(upload());
+        if resume {
+            c.arg("--resume");
+        }
+        c.output().unwrap()
+    };
+    let (_, err) = failure(scan(true));
+    assert!(err.contains("nothing to resume"), "{err}");
+    assert_eq!(scan(false).status.code(), Some(4));
+    // The scan finished: resuming it would add unrelated uploads to it.
+    let (_, err) = failure(scan(true));
+    assert!(err.contains("finished"), "{err}");
+}
+
+#[test]
+fn bench_over_files_that_all_fail_has_no_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    let empty = dir.path().join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let out = swordnet()
+        .args(["bench", "scan", "--json", "--db"])
+        .arg(&db)
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(figures["frames"], 0);
+    assert_eq!(figures["ratio"], serde_json::Value::Null);
+    // Keys in the documented order, with or without --by-media.
+    let out = swordnet()
+        .args(["bench", "scan", "--json", "--by-media", "--db"])
+        .arg(&db)
+        .arg(upload())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(r#"{"files":1,"media_seconds":"#)
+            && text.contains(r#","media":"images"}"#),
+        "{text}"
+    );
+    let (code, _) = failure(
+        swordnet()
+            .args(["bench", "scan", "--rounds", "0", "--db"])
+            .arg(&db)
+            .arg(upload())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 2);
+}
+
+/// A file name with a newline is shown escaped in the reports, and the HTML report still finds
+/// the file for its thumbnails.
+#[test]
+fn html_thumbnails_of_a_file_named_with_a_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    let odd = dir.path().join("new\nline.jpg");
+    std::fs::copy(upload(), &odd).unwrap();
+    let html = dir.path().join("evidence.html");
+    let out = swordnet()
+        .args(["scan", "--db"])
+        .arg(&db)
+        .arg(&odd)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["query"]
+        .as_str()
+        .unwrap()
+        .ends_with("new\\u{000a}line.jpg"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("no picture"), "a thumbnail is missing");
+    assert_eq!(
+        page.matches("<img ").count(),
+        2,
+        "upload and work thumbnails"
+    );
+}
+
+/// A resumed scan reports every upload of the scan, those judged before the interruption too,
+/// in input order.
+#[test]
+fn a_resumed_scan_reports_the_whole_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    index_rocket(&db);
+    let queries = common::samples().join("queries");
+    let (first, second) = (
+        queries.join("rocket_mirrored.jpg"),
+        queries.join("rocket_jpeg_q30.jpg"),
+    );
+    let out = swordnet()
+        .args(["scan", "--db"])
+        .arg(&db)
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    // As if that scan had been killed after its first upload.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE scans SET finished_at = NULL", [])
+        .unwrap();
+    let out = swordnet()
+        .args(["scan", "--resume", "--db"])
+        .arg(&db)
+        .args([&first, &second])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = lines.iter().map(|r| r["query"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].ends_with("rocket_mirrored.jpg") && names[1].ends_with("rocket_jpeg_q30.jpg"));
+    assert!(lines.iter().all(|r| r["verdict"] == "infringing"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 uploads: 2 infringing"));
+}
