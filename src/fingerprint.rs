@@ -320,7 +320,7 @@ impl Hashing<'_> {
                 self.one_filter = true;
                 let p = &self.pending[0].picture;
                 let mut v = views::query_video_views(p.width, p.height);
-                v.extend(inset::detect(&pictures).map(View::Window));
+                v.extend(inset::windows(&pictures).into_iter().map(View::Window));
                 v
             }
         };

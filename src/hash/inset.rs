@@ -5,8 +5,11 @@
 //! count in how many sampled frames the luma jumps; lines of persistent jumps are the inset's
 //! sides. Among rectangles whose sides are supported (or lie on the frame edge), the inset is
 //! the one with a film's aspect ratio (a side on the frame edge is first moved in to the
-//! nearest standard aspect), then with the most sides on lines, then the largest. Static
-//! scenes also have persistent edges, so the result is only an extra query view.
+//! nearest standard aspect), then with the most sides on lines, then the largest. A stack (a
+//! film beside, above or below other footage, as reaction and split-screen reposts show it)
+//! has a single such line across the frame: the film-shaped parts it cuts off are kept too
+//! ([`stacked`]). Static scenes also have persistent edges, so the results are only extra
+//! query views.
 
 use super::borders::ActiveArea;
 use super::views::STANDARD_ASPECTS;
@@ -68,43 +71,133 @@ fn lines(persistent: &dyn Fn(usize, usize) -> bool, across: usize, along: usize)
     kept
 }
 
-/// Finds an inset covering 8–70 % of the frame in `frames` (same size, at least 8 frames).
-pub fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
-    let first = frames.first()?;
-    let (w, h) = (first.width as usize, first.height as usize);
-    if frames.len() < 8
-        || w < 32
-        || h < 32
-        || frames
-            .iter()
-            .any(|f| f.width as usize != w || f.height as usize != h)
-    {
-        return None;
-    }
-    // vertical[y * w + x]: frames with a jump between (x, y) and (x + 1, y); horizontal likewise down.
-    let mut vertical = vec![0u16; w * h];
-    let mut horizontal = vec![0u16; w * h];
-    // Branch-free over whole rows, so that the compiler vectorises the counting.
-    for f in frames {
-        for y in 0..h {
-            let row = &f.luma[y * w..(y + 1) * w];
-            let counts = &mut vertical[y * w..y * w + w - 1];
-            for ((c, &a), &b) in counts.iter_mut().zip(row).zip(&row[1..]) {
-                *c += ((b - a).abs() > EDGE_STEP) as u16;
-            }
-            if y + 1 < h {
-                let below = &f.luma[(y + 1) * w..(y + 2) * w];
-                let counts = &mut horizontal[y * w..(y + 1) * w];
-                for ((c, &a), &b) in counts.iter_mut().zip(row).zip(below) {
+/// Persistent edges of a run of frames: the strongest column and row boundaries.
+struct Edges {
+    width: usize,
+    height: usize,
+    /// Column boundaries (`at` = x of the first pixel right of it), support along y.
+    cols: Vec<Line>,
+    /// Row boundaries (`at` = y of the first pixel below it), support along x.
+    rows: Vec<Line>,
+}
+
+impl Edges {
+    /// The persistent edges of `frames` (same size, at least 8 frames, 32 px a side).
+    fn of(frames: &[&Picture]) -> Option<Edges> {
+        let first = frames.first()?;
+        let (w, h) = (first.width as usize, first.height as usize);
+        if frames.len() < 8
+            || w < 32
+            || h < 32
+            || frames
+                .iter()
+                .any(|f| f.width as usize != w || f.height as usize != h)
+        {
+            return None;
+        }
+        // vertical[y * w + x]: frames with a jump between (x, y) and (x + 1, y); horizontal
+        // likewise down.
+        let mut vertical = vec![0u16; w * h];
+        let mut horizontal = vec![0u16; w * h];
+        // Branch-free over whole rows, so that the compiler vectorises the counting.
+        for f in frames {
+            for y in 0..h {
+                let row = &f.luma[y * w..(y + 1) * w];
+                let counts = &mut vertical[y * w..y * w + w - 1];
+                for ((c, &a), &b) in counts.iter_mut().zip(row).zip(&row[1..]) {
                     *c += ((b - a).abs() > EDGE_STEP) as u16;
+                }
+                if y + 1 < h {
+                    let below = &f.luma[(y + 1) * w..(y + 2) * w];
+                    let counts = &mut horizontal[y * w..(y + 1) * w];
+                    for ((c, &a), &b) in counts.iter_mut().zip(row).zip(below) {
+                        *c += ((b - a).abs() > EDGE_STEP) as u16;
+                    }
                 }
             }
         }
+        let need = (PERSISTENT * frames.len() as f32).ceil() as u16;
+        // Columns: the boundary between x and x+1, running along y; rows likewise.
+        Some(Edges {
+            width: w,
+            height: h,
+            cols: lines(&|x, y| vertical[y * w + x] >= need, w - 1, h),
+            rows: lines(&|y, x| horizontal[y * w + x] >= need, h - 1, w),
+        })
     }
-    let need = (PERSISTENT * frames.len() as f32).ceil() as u16;
-    // Columns: the boundary between x and x+1, running along y; rows likewise.
-    let cols = lines(&|x, y| vertical[y * w + x] >= need, w - 1, h);
-    let rows = lines(&|y, x| horizontal[y * w + x] >= need, h - 1, w);
+}
+
+/// The extra query windows of a video from its first frames: the picture-in-picture inset
+/// ([`detect`]) first, then the film-shaped parts of a stack ([`stacked`]), none twice.
+pub fn windows(frames: &[&Picture]) -> Vec<ActiveArea> {
+    let Some(edges) = Edges::of(frames) else {
+        return Vec::new();
+    };
+    let mut found: Vec<ActiveArea> = inset_of(&edges).into_iter().collect();
+    for part in stack_parts(&edges) {
+        if !found.contains(&part) {
+            found.push(part);
+        }
+    }
+    found
+}
+
+/// Finds an inset covering 8–70 % of the frame in `frames` (same size, at least 8 frames):
+/// a rectangle whose four sides are persistent lines or the frame's edge, at least three of
+/// them lines.
+pub fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
+    inset_of(&Edges::of(frames)?)
+}
+
+/// Most stack parts returned by [`stacked`] (each is one more view searched per frame).
+pub const MAX_STACK_PARTS: usize = 3;
+
+/// The film-shaped parts of a stack in `frames`: a film beside, above or below other footage
+/// (reaction and split-screen reposts) meets it along one persistent line across the whole
+/// frame, the other three sides being the frame's edges. Every part cut off by such a line
+/// (supported along at least half its length) that has a film's aspect ratio and covers
+/// 20–80 % of the frame, best supported first, at most [`MAX_STACK_PARTS`]: the footage
+/// beside the film may have straight persistent edges of its own (test patterns, a game's
+/// interface), which cut off film-shaped parts too, so more than one is kept.
+pub fn stacked(frames: &[&Picture]) -> Vec<ActiveArea> {
+    Edges::of(frames).map_or_else(Vec::new, |e| stack_parts(&e))
+}
+
+fn stack_parts(e: &Edges) -> Vec<ActiveArea> {
+    let (w, h) = (e.width, e.height);
+    // (support, area, rectangle (x1, x2, y1, y2)).
+    let mut parts: Vec<(f32, usize, Sides)> = Vec::new();
+    for l in &e.cols {
+        let support = l.support(0, h);
+        parts.push((support, l.at * h, (0, l.at, 0, h)));
+        parts.push((support, (w - l.at) * h, (l.at, w, 0, h)));
+    }
+    for l in &e.rows {
+        let support = l.support(0, w);
+        parts.push((support, l.at * w, (0, w, 0, l.at)));
+        parts.push((support, (h - l.at) * w, (0, w, l.at, h)));
+    }
+    parts.retain(|&(support, area, rect)| {
+        let share = area as f32 / (w * h) as f32;
+        support >= SIDE_SUPPORT && (0.2..=0.8).contains(&share) && film_aspect(rect)
+    });
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    parts
+        .into_iter()
+        .take(MAX_STACK_PARTS)
+        .map(|(_, _, (x1, x2, y1, y2))| ActiveArea {
+            x: x1 as f32 / w as f32,
+            y: y1 as f32 / h as f32,
+            w: (x2 - x1) as f32 / w as f32,
+            h: (y2 - y1) as f32 / h as f32,
+        })
+        .collect()
+}
+
+/// The inset among the persistent edges, as [`detect`] describes.
+fn inset_of(e: &Edges) -> Option<ActiveArea> {
+    let (w, h) = (e.width, e.height);
+    let (cols, rows) = (&e.cols, &e.rows);
     let mut xs: Vec<(usize, Option<&Line>)> = cols.iter().map(|l| (l.at, Some(l))).collect();
     xs.extend([(0, None), (w, None)]);
     let mut ys: Vec<(usize, Option<&Line>)> = rows.iter().map(|l| (l.at, Some(l))).collect();
@@ -266,6 +359,79 @@ mod tests {
             "{a:?}"
         );
         assert!(film_aspect((0, 64, 0, 36)) && !film_aspect((0, 64, 0, 42)));
+    }
+
+    /// Ten frames of `w` x `h`: a smooth "film" of level 200 inside `film` (x1, x2, y1, y2),
+    /// smooth footage of another level elsewhere, with vertical bars every `bars` px (a test
+    /// pattern's persistent edges; 0: none).
+    fn stack_frames(w: usize, h: usize, film: Sides, bars: usize) -> Vec<Picture> {
+        (0..10u32)
+            .map(|i| {
+                let mut s = (i + 1).wrapping_mul(2654435761).max(1);
+                let luma = (0..w * h)
+                    .map(|p| {
+                        s ^= s << 13;
+                        s ^= s >> 17;
+                        s ^= s << 5;
+                        let (x, y) = (p % w, p / w);
+                        let noise = (s % 4) as f32;
+                        if x >= film.0 && x < film.1 && y >= film.2 && y < film.3 {
+                            200.0 - noise
+                        } else if let Some(bar) = x.checked_div(bars) {
+                            40.0 + 30.0 * (bar % 3) as f32 + noise
+                        } else {
+                            60.0 + (x as f32 / 8.0) + noise
+                        }
+                    })
+                    .collect();
+                Picture {
+                    width: w as u32,
+                    height: h as u32,
+                    luma,
+                }
+            })
+            .collect()
+    }
+
+    fn area((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
+        ActiveArea {
+            x: x1 as f32 / w as f32,
+            y: y1 as f32 / h as f32,
+            w: (x2 - x1) as f32 / w as f32,
+            h: (y2 - y1) as f32 / h as f32,
+        }
+    }
+
+    /// A 16:9 film stacked above other footage in a 9:16 frame: one line across the frame.
+    #[test]
+    fn finds_a_film_stacked_above_other_footage() {
+        let film = (0, 90, 0, 51);
+        let frames = stack_frames(90, 160, film, 0);
+        let refs: Vec<&Picture> = frames.iter().collect();
+        assert_eq!(stacked(&refs), vec![area(film, 90, 160)]);
+        assert!(windows(&refs).contains(&area(film, 90, 160)));
+        // Not an inset: only one side is a line.
+        assert_eq!(detect(&refs), None);
+    }
+
+    /// A 16:9 film beside a test pattern whose bars make film-shaped parts too: the film's
+    /// part is among those kept.
+    #[test]
+    fn finds_a_film_beside_a_test_pattern() {
+        let film = (0, 128, 0, 72);
+        let frames = stack_frames(256, 72, film, 21);
+        let refs: Vec<&Picture> = frames.iter().collect();
+        let parts = stacked(&refs);
+        assert!(parts.len() <= MAX_STACK_PARTS);
+        assert!(parts.contains(&area(film, 256, 72)), "{parts:?}");
+    }
+
+    /// A frame without persistent lines has no stack parts.
+    #[test]
+    fn no_stack_in_plain_footage() {
+        let frames = stack_frames(160, 90, (0, 0, 0, 0), 0);
+        let refs: Vec<&Picture> = frames.iter().collect();
+        assert!(stacked(&refs).is_empty());
     }
 
     #[test]
