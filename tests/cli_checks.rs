@@ -128,29 +128,24 @@ fn a_truth_file_without_its_columns_is_refused() {
     let db = dir.path().join("catalogue.db");
     index_rocket(&db);
     let truth = dir.path().join("truth.csv");
-    std::fs::write(&truth, "a,b\n1,2\n").unwrap();
-    let (_, err) = failure(
-        swordnet()
-            .args(["eval", "--db"])
-            .arg(&db)
-            .arg("--truth")
-            .arg(&truth)
-            .arg(common::samples().join("queries"))
-            .output()
-            .unwrap(),
-    );
+    // The error of `eval` with a truth file holding `text`.
+    let eval_error = |text: &str| {
+        std::fs::write(&truth, text).unwrap();
+        failure(
+            swordnet()
+                .args(["eval", "--db"])
+                .arg(&db)
+                .arg("--truth")
+                .arg(&truth)
+                .arg(common::samples().join("queries"))
+                .output()
+                .unwrap(),
+        )
+        .1
+    };
+    let err = eval_error("a,b\n1,2\n");
     assert!(err.contains("no column query, media, verdict"), "{err}");
-    std::fs::write(&truth, "query,media,verdict\n").unwrap();
-    let (_, err) = failure(
-        swordnet()
-            .args(["eval", "--db"])
-            .arg(&db)
-            .arg("--truth")
-            .arg(&truth)
-            .arg(common::samples().join("queries"))
-            .output()
-            .unwrap(),
-    );
+    let err = eval_error("query,media,verdict\n");
     assert!(err.contains("no rows"), "{err}");
 }
 
