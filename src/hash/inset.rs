@@ -8,7 +8,7 @@
 //! nearest standard aspect), then with the most sides on lines, then the largest. A stack (a
 //! film beside, above or below other footage, as reaction and split-screen reposts show it)
 //! has a single such line across the frame: the film-shaped parts it cuts off are kept too
-//! ([`stacked`]). Static scenes also have persistent edges, so the results are only extra
+//! ([`windows`]). Static scenes also have persistent edges, so the results are only extra
 //! query views.
 
 use super::borders::ActiveArea;
@@ -127,8 +127,9 @@ impl Edges {
     }
 }
 
-/// The extra query windows of a video from its first frames: the picture-in-picture inset
-/// ([`detect`]) first, then the film-shaped parts of a stack ([`stacked`]), none twice.
+/// The extra query windows of a video from its first frames (same size, at least 8 frames, 32
+/// px a side; else none): the picture-in-picture inset first, then the film-shaped parts of a
+/// stack (at most [`MAX_STACK_PARTS`]), none twice (module documentation).
 pub fn windows(frames: &[&Picture]) -> Vec<ActiveArea> {
     let Some(edges) = Edges::of(frames) else {
         return Vec::new();
@@ -142,27 +143,16 @@ pub fn windows(frames: &[&Picture]) -> Vec<ActiveArea> {
     found
 }
 
-/// Finds an inset covering 8–70 % of the frame in `frames` (same size, at least 8 frames):
-/// a rectangle whose four sides are persistent lines or the frame's edge, at least three of
-/// them lines.
-pub fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
-    inset_of(&Edges::of(frames)?)
-}
-
-/// Most stack parts returned by [`stacked`] (each is one more view searched per frame).
+/// Most stack parts [`windows`] returns (each is one more view searched per frame).
 pub const MAX_STACK_PARTS: usize = 3;
 
-/// The film-shaped parts of a stack in `frames`: a film beside, above or below other footage
+/// The film-shaped parts of a stack among the persistent edges: a film beside, above or below other footage
 /// (reaction and split-screen reposts) meets it along one persistent line across the whole
 /// frame, the other three sides being the frame's edges. Every part cut off by such a line
 /// (supported along at least half its length) that has a film's aspect ratio and covers
 /// 20–80 % of the frame, best supported first, at most [`MAX_STACK_PARTS`]: the footage
 /// beside the film may have straight persistent edges of its own (test patterns, a game's
 /// interface), which cut off film-shaped parts too, so more than one is kept.
-pub fn stacked(frames: &[&Picture]) -> Vec<ActiveArea> {
-    Edges::of(frames).map_or_else(Vec::new, |e| stack_parts(&e))
-}
-
 fn stack_parts(e: &Edges) -> Vec<ActiveArea> {
     let (w, h) = (e.width, e.height);
     // (support, area, rectangle (x1, x2, y1, y2)).
@@ -185,16 +175,22 @@ fn stack_parts(e: &Edges) -> Vec<ActiveArea> {
     parts
         .into_iter()
         .take(MAX_STACK_PARTS)
-        .map(|(_, _, (x1, x2, y1, y2))| ActiveArea {
-            x: x1 as f32 / w as f32,
-            y: y1 as f32 / h as f32,
-            w: (x2 - x1) as f32 / w as f32,
-            h: (y2 - y1) as f32 / h as f32,
-        })
+        .map(|(_, _, rect)| fraction_of(rect, w, h))
         .collect()
 }
 
-/// The inset among the persistent edges, as [`detect`] describes.
+/// A rectangle of a `w` x `h` frame in pixels as fractions of the frame.
+fn fraction_of((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
+    ActiveArea {
+        x: x1 as f32 / w as f32,
+        y: y1 as f32 / h as f32,
+        w: (x2 - x1) as f32 / w as f32,
+        h: (y2 - y1) as f32 / h as f32,
+    }
+}
+
+/// The inset among the persistent edges: a rectangle covering 8–70 % of the frame whose four
+/// sides are persistent lines or the frame's edge, at least three of them lines.
 fn inset_of(e: &Edges) -> Option<ActiveArea> {
     let (w, h) = (e.width, e.height);
     let (cols, rows) = (&e.cols, &e.rows);
@@ -247,13 +243,7 @@ fn inset_of(e: &Edges) -> Option<ActiveArea> {
             }
         }
     }
-    let (x1, x2, y1, y2) = best?.1;
-    Some(ActiveArea {
-        x: x1 as f32 / w as f32,
-        y: y1 as f32 / h as f32,
-        w: (x2 - x1) as f32 / w as f32,
-        h: (y2 - y1) as f32 / h as f32,
-    })
+    Some(fraction_of(best?.1, w, h))
 }
 
 /// Largest relative difference between a rectangle's aspect ratio and a standard one for it to
@@ -309,6 +299,16 @@ fn snap_edge_side((x1, x2, y1, y2, on_edge): Rect) -> Sides {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inset of `frames` ([`inset_of`]).
+    fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
+        inset_of(&Edges::of(frames)?)
+    }
+
+    /// The stack parts of `frames` ([`stack_parts`]).
+    fn stacked(frames: &[&Picture]) -> Vec<ActiveArea> {
+        Edges::of(frames).map_or_else(Vec::new, |e| stack_parts(&e))
+    }
 
     fn frame(seed: u32, inset: (usize, usize, usize, usize)) -> Picture {
         let (w, h) = (160usize, 90usize);
@@ -393,23 +393,14 @@ mod tests {
             .collect()
     }
 
-    fn area((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
-        ActiveArea {
-            x: x1 as f32 / w as f32,
-            y: y1 as f32 / h as f32,
-            w: (x2 - x1) as f32 / w as f32,
-            h: (y2 - y1) as f32 / h as f32,
-        }
-    }
-
     /// A 16:9 film stacked above other footage in a 9:16 frame: one line across the frame.
     #[test]
     fn finds_a_film_stacked_above_other_footage() {
         let film = (0, 90, 0, 51);
         let frames = stack_frames(90, 160, film, 0);
         let refs: Vec<&Picture> = frames.iter().collect();
-        assert_eq!(stacked(&refs), vec![area(film, 90, 160)]);
-        assert!(windows(&refs).contains(&area(film, 90, 160)));
+        assert_eq!(stacked(&refs), vec![fraction_of(film, 90, 160)]);
+        assert!(windows(&refs).contains(&fraction_of(film, 90, 160)));
         // Not an inset: only one side is a line.
         assert_eq!(detect(&refs), None);
     }
@@ -423,7 +414,7 @@ mod tests {
         let refs: Vec<&Picture> = frames.iter().collect();
         let parts = stacked(&refs);
         assert!(parts.len() <= MAX_STACK_PARTS);
-        assert!(parts.contains(&area(film, 256, 72)), "{parts:?}");
+        assert!(parts.contains(&fraction_of(film, 256, 72)), "{parts:?}");
     }
 
     /// A frame without persistent lines has no stack parts.
