@@ -72,6 +72,15 @@ fn bench_hashing(c: &mut Criterion) {
             }
         })
     });
+    // The same views as indexing hashes them: the fixed windows batched, one filter pass per
+    // window size ([`FrameHasher::hash_crops_upright`]).
+    let rects: Vec<(u32, u32, u32, u32)> = reference_views
+        .iter()
+        .filter_map(|v| views::crop_rect(v, small.width, small.height))
+        .collect();
+    c.bench_function("pdq reference video views batched, 512x288 frame", |b| {
+        b.iter(|| black_box(pdq.hash_crops_upright(black_box(&small), &rects)))
+    });
     let photo = picture(512, 384, false);
     c.bench_function("keypoints 512x384 photo, reference (1000)", |b| {
         b.iter(|| {

@@ -2,9 +2,9 @@
 //! whole picture and each crop's 64x64 PDQ input is decimated from it.
 
 use super::{
-    bits_from_dct, box_line_exact, box_phases, box_rows, dct64_to_16, decimate_index,
-    dihedral_hashes, jarosz_window_size, quality_metric, small_integers, HashBits, Mat64,
-    PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES, MAX_EXACT_WINDOW, MIN_HASHABLE_DIM,
+    bits_from_dct, box_line_exact, box_phases, box_rows, dct64_to_16, dct64_to_16_folded,
+    decimate_index, dihedral_hashes, jarosz_window_size, quality_metric, small_integers, HashBits,
+    Mat64, PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES, MAX_EXACT_WINDOW, MIN_HASHABLE_DIM,
 };
 
 /// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
@@ -54,21 +54,12 @@ impl JaroszFiltered {
         {
             return None;
         }
-        let mut a = vec![0.0f32; n];
-        let mut b = vec![0.0f32; n];
-        // First row pass: integer samples (decoded frames) take the exact path, whose window
-        // sums vectorise and equal the reference's running sums bit for bit.
-        if wr <= MAX_EXACT_WINDOW && small_integers(&luma[..n]) {
-            let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
-            for (src, dst) in luma[..n].chunks_exact(width).zip(b.chunks_exact_mut(width)) {
-                box_line_exact(src, dst, wr, &mut acc, &mut level, &mut level_next);
-            }
-        } else {
-            box_rows_all(&luma[..n], &mut b, width, wr);
-        }
-        box_columns_all(&b, &mut a, width, height, wc);
-        box_rows_all(&a, &mut b, width, wr);
-        box_columns_all(&b, &mut a, width, height, wc);
+        // Every value of both buffers is written before it is read (each box pass writes its
+        // whole output), so recycled buffers need no clearing.
+        let mut a = spare_buffer(n);
+        let mut b = spare_buffer(n);
+        filter_passes(&luma[..n], width, height, windows, &mut a, &mut b);
+        recycle(b);
         Some(JaroszFiltered {
             width,
             height,
@@ -89,7 +80,7 @@ impl JaroszFiltered {
         with_samples(|blurred| {
             self.crop_samples(x, y, w, h, blurred)?;
             let mut out = PdqOutput::default();
-            dihedral_hashes(&dct64_to_16(blurred), &mut out.dihedral);
+            dihedral_hashes(&self.dct(x, y, w, h, blurred), &mut out.dihedral);
             out.quality = quality_metric(blurred);
             out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
             Some(out)
@@ -108,10 +99,22 @@ impl JaroszFiltered {
         with_samples(|blurred| {
             self.crop_samples(x, y, w, h, blurred)?;
             Some((
-                bits_from_dct(&dct64_to_16(blurred)),
+                bits_from_dct(&self.dct(x, y, w, h, blurred)),
                 quality_metric(blurred),
             ))
         })
+    }
+
+    /// The DCT of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's exactly
+    /// for the whole picture (whose hash is then PDQ bit for bit), the folded transform (same
+    /// values within float rounding, half the work: [`dct64_to_16_folded`]) for a crop, which
+    /// is within a few bits of PDQ of the crop anyway.
+    fn dct(&self, x: usize, y: usize, w: usize, h: usize, samples: &Mat64) -> super::Mat16 {
+        if (x, y, w, h) == (0, 0, self.width, self.height) {
+            dct64_to_16(samples)
+        } else {
+            dct64_to_16_folded(samples)
+        }
     }
 
     /// Fills `blurred` with the crop's 64x64 PDQ input, sampled from the filtered picture
@@ -146,6 +149,41 @@ impl JaroszFiltered {
     }
 }
 
+impl Drop for JaroszFiltered {
+    fn drop(&mut self) {
+        recycle(std::mem::take(&mut self.data));
+    }
+}
+
+/// Buffers kept per thread for [`JaroszFiltered`]: a reference frame filters its picture
+/// once or twice per frame, and a fresh 0.6 MB buffer each time cost a page fault per 4 KB
+/// and a memset (a tenth of indexing's own CPU).
+const SPARE_BUFFERS: usize = 4;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A buffer of `n` values from this thread's spares (contents unspecified) or a new one.
+fn spare_buffer(n: usize) -> Vec<f32> {
+    let mut v = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default();
+    v.resize(n, 0.0);
+    v
+}
+
+/// Keeps `v` for [`spare_buffer`] (at most [`SPARE_BUFFERS`] per thread).
+fn recycle(v: Vec<f32>) {
+    if v.capacity() == 0 {
+        return;
+    }
+    SPARE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARE_BUFFERS {
+            s.push(v);
+        }
+    });
+}
+
 /// Runs `f` with this thread's 64x64 sample buffer (every entry is overwritten by
 /// [`JaroszFiltered::crop_samples`] before it is read): a fresh zeroed 16 KB matrix per crop
 /// view cost a memset each.
@@ -155,6 +193,32 @@ fn with_samples<T>(f: impl FnOnce(&mut Mat64) -> T) -> T {
             std::cell::RefCell::new(Box::new([[0.0; DOWNSAMPLE_DIM]; DOWNSAMPLE_DIM]));
     }
     SAMPLES.with(|samples| f(&mut samples.borrow_mut()))
+}
+
+/// The Jarosz filter of `luma` (`width` x `height`) with windows `(along rows, along
+/// columns)` into `a`, `b` being scratch (both of `luma.len()` values): row box, column box,
+/// row box, column box, each as Meta's `box1DFloat`.
+fn filter_passes(
+    luma: &[f32],
+    width: usize,
+    height: usize,
+    (wr, wc): (usize, usize),
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    // First row pass: integer samples (decoded frames) take the exact path, whose window
+    // sums vectorise and equal the reference's running sums bit for bit.
+    if wr <= MAX_EXACT_WINDOW && small_integers(luma) {
+        let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
+        for (src, dst) in luma.chunks_exact(width).zip(b.chunks_exact_mut(width)) {
+            box_line_exact(src, dst, wr, &mut acc, &mut level, &mut level_next);
+        }
+    } else {
+        box_rows_all(luma, b, width, wr);
+    }
+    box_columns_all(b, a, width, height, wc);
+    box_rows_all(a, b, width, wr);
+    box_columns_all(b, a, width, height, wc);
 }
 
 /// Meta's `box1DFloat` along every row of `inp` (whole rows of `width`) into `out`, [`LANES`]

@@ -39,7 +39,27 @@ pub(super) fn quality_metric(b: &Mat64) -> u8 {
 
 /// `|trunc((u - v) * 100 / 255)|` over every vertical and horizontal neighbour pair, summed in
 /// eight f32 lanes (exact only while the total stays below 2^24; see [`quality_metric`]).
+/// Runs with AVX2 where the CPU has it: the divisions bound it, and AVX2 divides eight lanes
+/// at once (the same IEEE divisions, so the same terms).
 pub(super) fn gradient_sum_lanes(b: &Mat64) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { gradient_sum_lanes_avx2(b) };
+    }
+    gradient_sum_lanes_portable(b)
+}
+
+/// [`gradient_sum_lanes_portable`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn gradient_sum_lanes_avx2(b: &Mat64) -> f32 {
+    gradient_sum_lanes_portable(b)
+}
+
+/// The body of [`gradient_sum_lanes`] for any CPU.
+#[inline(always)]
+fn gradient_sum_lanes_portable(b: &Mat64) -> f32 {
     const L: usize = 8;
     let term = |u: f32, v: f32| (((u - v) * 100.0) / 255.0).trunc().abs();
     let mut acc = [0.0f32; L];
@@ -165,6 +185,79 @@ pub(super) fn dct64_to_16_portable(a: &Mat64) -> Mat16 {
         for (&tik, dtk) in ti.iter().zip(m.dt.iter()) {
             for (bij, &djk) in bi.iter_mut().zip(dtk.iter()) {
                 *bij += tik * djk;
+            }
+        }
+    }
+    b
+}
+
+/// The same 64x64 -> 16x16 block as [`dct64_to_16`] with half the multiplications, for crop
+/// views (whose hashes are approximate already: see [`super::JaroszFiltered`]). Not bit for bit
+/// [`dct64_to_16`]: sums run in another order (and fused where the CPU has FMA), so the
+/// coefficients differ by float rounding and a bit of the hash flips only when a coefficient
+/// sits within that rounding of the median.
+///
+/// It folds the input with the DCT-II basis symmetry `D[i][63 - k] = (-1)^(i+1) D[i][k]` (the
+/// even/odd split of the standard fast DCT factorisations, e.g. Chen, Smith and Fralick, "A
+/// fast computational algorithm for the discrete cosine transform", IEEE Trans. Commun. 1977):
+/// even frequencies use the sums `A[k] + A[63 - k]`, odd ones the differences, `k < 32`, in
+/// both passes.
+pub(super) fn dct64_to_16_folded(a: &Mat64) -> Mat16 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { dct64_to_16_folded_avx2(a) };
+    }
+    dct64_to_16_folded_portable(a, |x, y, acc| x * y + acc)
+}
+
+/// [`dct64_to_16_folded_portable`] compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn dct64_to_16_folded_avx2(a: &Mat64) -> Mat16 {
+    dct64_to_16_folded_portable(a, f32::mul_add)
+}
+
+const HALF: usize = DOWNSAMPLE_DIM / 2;
+
+/// The body of [`dct64_to_16_folded`] for any CPU, `madd(x, y, acc)` being `x * y + acc`
+/// (fused where the CPU has FMA: a software fused multiply-add would be slower than both).
+#[inline(always)]
+pub(super) fn dct64_to_16_folded_portable(a: &Mat64, madd: impl Fn(f32, f32, f32) -> f32) -> Mat16 {
+    let m = dct_matrix();
+    // Fold the rows: sums (even frequencies, odd i) and differences (odd frequencies, even i).
+    let fold = |k: usize, sign: f32| -> [f32; DOWNSAMPLE_DIM] {
+        let (top, bottom) = (&a[k], &a[DOWNSAMPLE_DIM - 1 - k]);
+        std::array::from_fn(|j| top[j] + sign * bottom[j])
+    };
+    let sums: [[f32; DOWNSAMPLE_DIM]; HALF] = std::array::from_fn(|k| fold(k, 1.0));
+    let diffs: [[f32; DOWNSAMPLE_DIM]; HALF] = std::array::from_fn(|k| fold(k, -1.0));
+    // T = D A (16x64).
+    let mut t = [[0.0f32; DOWNSAMPLE_DIM]; DCT_DIM];
+    for (i, (ti, di)) in t.iter_mut().zip(m.d.iter()).enumerate() {
+        let folded = if i % 2 == 1 { &sums } else { &diffs };
+        for (&dik, fk) in di[..HALF].iter().zip(folded.iter()) {
+            for (tij, &x) in ti.iter_mut().zip(fk.iter()) {
+                *tij = madd(dik, x, *tij);
+            }
+        }
+    }
+    // B = T D^T (16x16), folding T's columns likewise: B[i][j] = sum over k < 32 of
+    // D[j][k] * (T[i][k] +- T[i][63 - k]), + for odd j.
+    let mut b = [[0.0f32; DCT_DIM]; DCT_DIM];
+    for (bi, ti) in b.iter_mut().zip(t.iter()) {
+        for (k, dtk) in m.dt[..HALF].iter().enumerate() {
+            let (left, right) = (ti[k], ti[DOWNSAMPLE_DIM - 1 - k]);
+            // Differences for even j, sums for odd j.
+            let folded: [f32; DCT_DIM] = std::array::from_fn(|j| {
+                if j % 2 == 1 {
+                    left + right
+                } else {
+                    left - right
+                }
+            });
+            for ((bij, &djk), &x) in bi.iter_mut().zip(dtk.iter()).zip(folded.iter()) {
+                *bij = madd(x, djk, *bij);
             }
         }
     }
