@@ -362,10 +362,7 @@ impl PdqHasher {
                 shared_windows.push(*win);
             }
         }
-        let filtered: Vec<Option<pdq::JaroszFiltered>> = shared_windows
-            .iter()
-            .map(|&win| pdq::JaroszFiltered::new(&picture.luma, pw, ph, win))
-            .collect();
+        let filtered = pdq::JaroszFiltered::new_many(&picture.luma, pw, ph, &shared_windows);
         rects
             .par_iter()
             .zip(&windows)
@@ -373,6 +370,8 @@ impl PdqHasher {
             .map(
                 |(&(x, y, w, h), win)| match shared_windows.iter().position(|v| v == win) {
                     Some(i) => shared(filtered[i].as_ref(), (x, y, w, h)),
+                    // The whole picture needs no copy.
+                    None if (x, y, w, h) == (0, 0, pw, ph) => single(picture),
                     None => single(&picture.crop(x as u32, y as u32, w as u32, h as u32)),
                 },
             )

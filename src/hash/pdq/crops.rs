@@ -3,8 +3,9 @@
 
 use super::{
     bits_from_dct, box_line_exact, box_phases, box_rows, dct64_to_16, dct64_to_16_folded,
-    decimate_index, dihedral_hashes, jarosz_window_size, quality_metric, small_integers, HashBits,
-    Mat64, PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES, MAX_EXACT_WINDOW, MIN_HASHABLE_DIM,
+    decimate_index, dihedral_hashes, jarosz_window_size, quality_metric, quality_metric_of_crop,
+    small_integers, HashBits, Mat64, PdqOutput, DIHEDRAL_ORIGINAL, DOWNSAMPLE_DIM, LANES,
+    MAX_EXACT_WINDOW, MIN_HASHABLE_DIM,
 };
 
 /// Meta's Jarosz window sizes `(along rows, along columns)` for a `width` x `height` picture.
@@ -42,30 +43,59 @@ impl JaroszFiltered {
         height: usize,
         windows: (usize, usize),
     ) -> Option<JaroszFiltered> {
-        let n = width.checked_mul(height)?;
-        let (wr, wc) = windows;
-        if width < MIN_HASHABLE_DIM
-            || height < MIN_HASHABLE_DIM
-            || luma.len() < n
-            || wr == 0
-            || wc == 0
-            || wr > width
-            || wc > height
-        {
-            return None;
+        Self::new_many(luma, width, height, &[windows])
+            .pop()
+            .flatten()
+    }
+
+    /// [`JaroszFiltered::new`] for each of `windows`, in order; pictures filtered with the
+    /// same window along rows share the first pass (the same values bit for bit).
+    pub fn new_many(
+        luma: &[f32],
+        width: usize,
+        height: usize,
+        windows: &[(usize, usize)],
+    ) -> Vec<Option<JaroszFiltered>> {
+        let n = width.saturating_mul(height);
+        let valid = |&(wr, wc): &(usize, usize)| {
+            width >= MIN_HASHABLE_DIM
+                && height >= MIN_HASHABLE_DIM
+                && width.checked_mul(height).is_some()
+                && luma.len() >= n
+                && wr != 0
+                && wc != 0
+                && wr <= width
+                && wc <= height
+        };
+        let mut out: Vec<Option<JaroszFiltered>> = windows.iter().map(|_| None).collect();
+        if !windows.iter().any(valid) {
+            return out;
         }
-        // Every value of both buffers is written before it is read (each box pass writes its
+        // Every value of these buffers is written before it is read (each box pass writes its
         // whole output), so recycled buffers need no clearing.
-        let mut a = spare_buffer(n);
-        let mut b = spare_buffer(n);
-        filter_passes(&luma[..n], width, height, windows, &mut a, &mut b);
-        recycle(b);
-        Some(JaroszFiltered {
-            width,
-            height,
-            windows,
-            data: a,
-        })
+        let mut first = spare_buffer(n);
+        let mut scratch = spare_buffer(n);
+        let mut order: Vec<usize> = (0..windows.len()).filter(|&i| valid(&windows[i])).collect();
+        order.sort_by_key(|&i| windows[i].0);
+        let mut first_window = None;
+        for i in order {
+            let win = windows[i];
+            if first_window != Some(win.0) {
+                first_row_pass(&luma[..n], width, win.0, &mut first);
+                first_window = Some(win.0);
+            }
+            let mut data = spare_buffer(n);
+            later_passes(&first, width, height, win, &mut data, &mut scratch);
+            out[i] = Some(JaroszFiltered {
+                width,
+                height,
+                windows: win,
+                data,
+            });
+        }
+        recycle(first);
+        recycle(scratch);
+        out
     }
 
     /// The windows the picture was filtered with.
@@ -81,7 +111,7 @@ impl JaroszFiltered {
             self.crop_samples(x, y, w, h, blurred)?;
             let mut out = PdqOutput::default();
             dihedral_hashes(&self.dct(x, y, w, h, blurred), &mut out.dihedral);
-            out.quality = quality_metric(blurred);
+            out.quality = self.quality(x, y, w, h, blurred);
             out.hash = out.dihedral[DIHEDRAL_ORIGINAL];
             Some(out)
         })
@@ -100,7 +130,7 @@ impl JaroszFiltered {
             self.crop_samples(x, y, w, h, blurred)?;
             Some((
                 bits_from_dct(&self.dct(x, y, w, h, blurred)),
-                quality_metric(blurred),
+                self.quality(x, y, w, h, blurred),
             ))
         })
     }
@@ -114,6 +144,16 @@ impl JaroszFiltered {
             dct64_to_16(samples)
         } else {
             dct64_to_16_folded(samples)
+        }
+    }
+
+    /// The quality of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's
+    /// exactly for the whole picture, [`quality_metric_of_crop`] for a crop.
+    fn quality(&self, x: usize, y: usize, w: usize, h: usize, samples: &Mat64) -> u8 {
+        if (x, y, w, h) == (0, 0, self.width, self.height) {
+            quality_metric(samples)
+        } else {
+            quality_metric_of_crop(samples)
         }
     }
 
@@ -135,14 +175,17 @@ impl JaroszFiltered {
         {
             return None;
         }
+        // Sample columns relative to the crop: each below `w` (decimate_index < its input size).
         let mut cols = [0usize; DOWNSAMPLE_DIM];
         for (k, c) in cols.iter_mut().enumerate() {
-            *c = x + decimate_index(k, w, DOWNSAMPLE_DIM);
+            *c = decimate_index(k, w, DOWNSAMPLE_DIM).min(w - 1);
         }
         for (i, row) in blurred.iter_mut().enumerate() {
-            let src = &self.data[(y + decimate_index(i, h, DOWNSAMPLE_DIM)) * self.width..];
+            let start = (y + decimate_index(i, h, DOWNSAMPLE_DIM).min(h - 1)) * self.width + x;
+            let src = &self.data[start..start + w];
             for (v, &c) in row.iter_mut().zip(&cols) {
-                *v = src[c];
+                // SAFETY: every `c` is below `w` (clamped above) and `src` holds `w` values.
+                *v = unsafe { *src.get_unchecked(c) };
             }
         }
         Some(())
@@ -195,30 +238,34 @@ fn with_samples<T>(f: impl FnOnce(&mut Mat64) -> T) -> T {
     SAMPLES.with(|samples| f(&mut samples.borrow_mut()))
 }
 
-/// The Jarosz filter of `luma` (`width` x `height`) with windows `(along rows, along
-/// columns)` into `a`, `b` being scratch (both of `luma.len()` values): row box, column box,
-/// row box, column box, each as Meta's `box1DFloat`.
-fn filter_passes(
-    luma: &[f32],
-    width: usize,
-    height: usize,
-    (wr, wc): (usize, usize),
-    a: &mut [f32],
-    b: &mut [f32],
-) {
-    // First row pass: integer samples (decoded frames) take the exact path, whose window
-    // sums vectorise and equal the reference's running sums bit for bit.
+/// The first pass of the Jarosz filter: Meta's `box1DFloat` along every row of `luma` (whole
+/// rows of `width`) with window `wr` into `out`. Integer samples (decoded frames) take the
+/// exact path, whose window sums vectorise and equal the reference's running sums bit for bit.
+fn first_row_pass(luma: &[f32], width: usize, wr: usize, out: &mut [f32]) {
     if wr <= MAX_EXACT_WINDOW && small_integers(luma) {
         let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
-        for (src, dst) in luma.chunks_exact(width).zip(b.chunks_exact_mut(width)) {
+        for (src, dst) in luma.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
             box_line_exact(src, dst, wr, &mut acc, &mut level, &mut level_next);
         }
     } else {
-        box_rows_all(luma, b, width, wr);
+        box_rows_all(luma, out, width, wr);
     }
-    box_columns_all(b, a, width, height, wc);
-    box_rows_all(a, b, width, wr);
-    box_columns_all(b, a, width, height, wc);
+}
+
+/// The rest of the Jarosz filter after [`first_row_pass`] (`first`, `width` x `height`):
+/// column box, row box, column box with windows `(along rows, along columns)`, into `out`,
+/// `scratch` being overwritten (both of `first.len()` values).
+fn later_passes(
+    first: &[f32],
+    width: usize,
+    height: usize,
+    (wr, wc): (usize, usize),
+    out: &mut [f32],
+    scratch: &mut [f32],
+) {
+    box_columns_all(first, out, width, height, wc);
+    box_rows_all(out, scratch, width, wr);
+    box_columns_all(scratch, out, width, height, wc);
 }
 
 /// Meta's `box1DFloat` along every row of `inp` (whole rows of `width`) into `out`, [`LANES`]
