@@ -39,8 +39,8 @@ pub(super) fn quality_metric(b: &Mat64) -> u8 {
 
 /// `|trunc((u - v) * 100 / 255)|` over every vertical and horizontal neighbour pair, summed in
 /// eight f32 lanes (exact only while the total stays below 2^24; see [`quality_metric`]).
-/// Runs with AVX2 where the CPU has it (the same IEEE divisions, so the same terms; measured
-/// a third faster).
+/// Runs with AVX2 where the CPU has it (the same IEEE divisions, so the same terms; this loop
+/// built for the x86-64-v2 baseline measured 2.4 us per 64x64 block against 1.6 us).
 pub(super) fn gradient_sum_lanes(b: &Mat64) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -68,8 +68,8 @@ fn gradient_sum_lanes_portable(b: &Mat64) -> f32 {
 /// The quality metric of a crop view (whose hash is approximate already: see
 /// [`super::JaroszFiltered`]): [`quality_metric`] with each term's division by 255 taken as a
 /// multiplication by `100 / 255`, which can move a term across an integer only when it lies
-/// within float rounding of one (a difference of at most one level per such term), and runs
-/// about twice as fast (divisions bound the exact one).
+/// within float rounding of one (a difference of at most one level per such term); measured
+/// 1.1 us per 64x64 block against 1.6 us for the exact one, whose divisions bound it.
 pub(super) fn quality_metric_of_crop(b: &Mat64) -> u8 {
     #[cfg(target_arch = "x86_64")]
     let lanes = if std::arch::is_x86_feature_detected!("avx2") {
