@@ -21,6 +21,11 @@ fn failure(out: Output) -> (i32, String) {
     )
 }
 
+/// The exit code and standard error of `swordnet ARGS...`, which must fail.
+fn refused<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String) {
+    failure(swordnet().args(args).output().unwrap())
+}
+
 fn upload() -> std::path::PathBuf {
     common::samples().join("queries/rocket_mirrored.jpg")
 }
@@ -41,14 +46,12 @@ fn an_empty_catalogue_is_refused() {
     // A zero-byte file (a failed copy) and a catalogue with every work removed alike.
     let db = dir.path().join("empty.db");
     std::fs::write(&db, b"").unwrap();
-    let (code, err) = failure(
-        swordnet()
-            .args(["scan", "--db"])
-            .arg(&db)
-            .arg(upload())
-            .output()
-            .unwrap(),
-    );
+    let (code, err) = refused(&[
+        "scan".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        upload().as_os_str(),
+    ]);
     assert_eq!(code, 1);
     assert!(
         err.contains("holds no works") && err.contains("empty.db"),
@@ -60,28 +63,24 @@ fn an_empty_catalogue_is_refused() {
 fn a_catalogue_in_a_missing_folder_or_not_a_database_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("no/such/folder/catalogue.db");
-    let (_, err) = failure(
-        swordnet()
-            .args(["index", "--db"])
-            .arg(&db)
-            .arg(upload())
-            .output()
-            .unwrap(),
-    );
+    let (_, err) = refused(&[
+        "index".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        upload().as_os_str(),
+    ]);
     assert!(
         err.contains("does not exist") && err.contains("folder"),
         "{err}"
     );
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, [0x5a_u8; 4096]).unwrap();
-    let (_, err) = failure(
-        swordnet()
-            .args(["scan", "--db"])
-            .arg(&junk)
-            .arg(upload())
-            .output()
-            .unwrap(),
-    );
+    let (_, err) = refused(&[
+        "scan".as_ref(),
+        "--db".as_ref(),
+        junk.as_os_str(),
+        upload().as_os_str(),
+    ]);
     assert!(
         err.contains("junk.db") && err.contains("not a database"),
         "{err}"
@@ -107,16 +106,14 @@ fn config_mistakes_are_refused() {
     ] {
         let file = dir.path().join("config.json");
         std::fs::write(&file, config).unwrap();
-        let (code, err) = failure(
-            swordnet()
-                .args(["scan", "--db"])
-                .arg(&db)
-                .arg("--config")
-                .arg(&file)
-                .arg(upload())
-                .output()
-                .unwrap(),
-        );
+        let (code, err) = refused(&[
+            "scan".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            "--config".as_ref(),
+            file.as_os_str(),
+            upload().as_os_str(),
+        ]);
         assert_eq!(code, 1, "{config}");
         assert!(err.contains(expected), "{config}: {err}");
     }
@@ -131,16 +128,14 @@ fn a_truth_file_without_its_columns_is_refused() {
     // The error of `eval` with a truth file holding `text`.
     let eval_error = |text: &str| {
         std::fs::write(&truth, text).unwrap();
-        failure(
-            swordnet()
-                .args(["eval", "--db"])
-                .arg(&db)
-                .arg("--truth")
-                .arg(&truth)
-                .arg(common::samples().join("queries"))
-                .output()
-                .unwrap(),
-        )
+        refused(&[
+            "eval".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            "--truth".as_ref(),
+            truth.as_os_str(),
+            common::samples().join("queries").as_os_str(),
+        ])
         .1
     };
     let err = eval_error("a,b\n1,2\n");
@@ -200,14 +195,15 @@ fn bench_over_files_that_all_fail_has_no_ratio() {
             && text.contains(r#","media":"images"}"#),
         "{text}"
     );
-    let (code, _) = failure(
-        swordnet()
-            .args(["bench", "scan", "--rounds", "0", "--db"])
-            .arg(&db)
-            .arg(upload())
-            .output()
-            .unwrap(),
-    );
+    let (code, _) = refused(&[
+        "bench".as_ref(),
+        "scan".as_ref(),
+        "--rounds".as_ref(),
+        "0".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        upload().as_os_str(),
+    ]);
     assert_eq!(code, 2);
 }
 
