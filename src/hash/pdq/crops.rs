@@ -135,12 +135,18 @@ impl JaroszFiltered {
         })
     }
 
+    /// True when the crop at `(x, y)` of `w` x `h` pixels is the whole picture, whose hash
+    /// and quality are PDQ's exactly.
+    fn is_whole(&self, x: usize, y: usize, w: usize, h: usize) -> bool {
+        (x, y, w, h) == (0, 0, self.width, self.height)
+    }
+
     /// The DCT of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's exactly
     /// for the whole picture (whose hash is then PDQ bit for bit), the folded transform (same
     /// values within float rounding, half the work: [`dct64_to_16_folded`]) for a crop, which
     /// is within a few bits of PDQ of the crop anyway.
     fn dct(&self, x: usize, y: usize, w: usize, h: usize, samples: &Mat64) -> super::Mat16 {
-        if (x, y, w, h) == (0, 0, self.width, self.height) {
+        if self.is_whole(x, y, w, h) {
             dct64_to_16(samples)
         } else {
             dct64_to_16_folded(samples)
@@ -150,7 +156,7 @@ impl JaroszFiltered {
     /// The quality of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's
     /// exactly for the whole picture, [`quality_metric_of_crop`] for a crop.
     fn quality(&self, x: usize, y: usize, w: usize, h: usize, samples: &Mat64) -> u8 {
-        if (x, y, w, h) == (0, 0, self.width, self.height) {
+        if self.is_whole(x, y, w, h) {
             quality_metric(samples)
         } else {
             quality_metric_of_crop(samples)
