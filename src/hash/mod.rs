@@ -337,6 +337,8 @@ impl PdqHasher {
     /// two or more crops, each of those decimated from it by `shared`; a crop alone with its
     /// window size is cut out and hashed by `single` (exact PDQ of the crop, and cheaper than
     /// filtering the whole picture). `shared` gets `None` when the picture cannot be filtered.
+    /// The whole picture's window is filtered exactly (so that its hash is PDQ's bit for bit),
+    /// the others [`pdq::Filtering::Fast`].
     /// Many crops (a reference frame's views) are hashed in parallel (rayon): a long video
     /// indexed alone keeps every core busy, and the hashes are the same in any order.
     fn crops_with<T: Send>(
@@ -362,7 +364,15 @@ impl PdqHasher {
                 shared_windows.push(*win);
             }
         }
-        let filtered = pdq::JaroszFiltered::new_many(&picture.luma, pw, ph, &shared_windows);
+        let whole_window = pdq::jarosz_windows(pw, ph);
+        let filters: Vec<((usize, usize), pdq::Filtering)> = shared_windows
+            .iter()
+            .map(|&win| match win == whole_window {
+                true => (win, pdq::Filtering::Exact),
+                false => (win, pdq::Filtering::Fast),
+            })
+            .collect();
+        let filtered = pdq::JaroszFiltered::new_many(&picture.luma, pw, ph, &filters);
         rects
             .par_iter()
             .zip(&windows)

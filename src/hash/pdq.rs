@@ -36,7 +36,7 @@ mod filter;
 #[cfg(test)]
 mod tests;
 
-pub use crops::{jarosz_windows, JaroszFiltered};
+pub use crops::{jarosz_windows, Filtering, JaroszFiltered};
 use dct::*;
 use filter::*;
 

@@ -20,17 +20,34 @@ pub fn jarosz_windows(width: usize, height: usize) -> (usize, usize) {
 /// Meta's `box1DFloat`), from which the PDQ-style hash of any crop whose own Jarosz windows
 /// equal these is decimated in microseconds ([`JaroszFiltered::crop_pdq`]).
 ///
-/// For the whole picture the result is bit for bit [`super::pdq_from_luma`]. For a crop it differs
-/// from PDQ of the cropped picture only in the filter's support at the crop's edges (PDQ
-/// shrinks its windows at the picture's border, here they see the pixels beyond the crop):
-/// a few bits (tested below). swordnet uses it for the dozens of crop views of each reference
-/// frame ([`crate::hash::views`]); the standard hash (view 0) is always exact PDQ.
+/// Filtered by [`JaroszFiltered::new`], the whole picture's hash is bit for bit
+/// [`super::pdq_from_luma`]. For a crop it differs from PDQ of the cropped picture only in the
+/// filter's support at the crop's edges (PDQ shrinks its windows at the picture's border, here
+/// they see the pixels beyond the crop): a few bits (tested below). swordnet uses it for the
+/// dozens of crop views of each reference frame ([`crate::hash::views`]), most of them from
+/// a [`Filtering::Fast`] filter; the standard hash (view 0) is always exact PDQ.
 #[derive(Debug, Clone)]
 pub struct JaroszFiltered {
     width: usize,
     height: usize,
     windows: (usize, usize),
-    data: Vec<f32>,
+    /// The filtered picture, `width` x `height` values, row-major.
+    pub(super) data: Vec<f32>,
+    /// Filtered in Meta's exact sequence of float operations ([`Filtering::Exact`]).
+    pub(super) exact: bool,
+}
+
+/// How [`JaroszFiltered`] runs the box filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filtering {
+    /// Meta's `box1DFloat` operation for operation: the whole picture hashes bit for bit as PDQ.
+    Exact,
+    /// The same box filters with float rounding of their own: window sums instead of running
+    /// sums along rows (vectorised, no dependency chain from pixel to pixel) and a multiply by
+    /// the window's reciprocal instead of a division, four times as fast along rows. Values
+    /// agree with [`Filtering::Exact`] within a few units in the last place (crop hashes
+    /// within a bit: tested), but the whole picture is then not PDQ bit for bit.
+    Fast,
 }
 
 impl JaroszFiltered {
@@ -43,18 +60,19 @@ impl JaroszFiltered {
         height: usize,
         windows: (usize, usize),
     ) -> Option<JaroszFiltered> {
-        Self::new_many(luma, width, height, &[windows])
+        Self::new_many(luma, width, height, &[(windows, Filtering::Exact)])
             .pop()
             .flatten()
     }
 
-    /// [`JaroszFiltered::new`] for each of `windows`, in order; pictures filtered with the
-    /// same window along rows share the first pass (the same values bit for bit).
+    /// [`JaroszFiltered::new`] for each of `filters` (windows and how to filter), in order;
+    /// pictures filtered with the same window along rows share the first pass (the same
+    /// values bit for bit).
     pub fn new_many(
         luma: &[f32],
         width: usize,
         height: usize,
-        windows: &[(usize, usize)],
+        filters: &[((usize, usize), Filtering)],
     ) -> Vec<Option<JaroszFiltered>> {
         let n = width.saturating_mul(height);
         let valid = |&(wr, wc): &(usize, usize)| {
@@ -67,30 +85,41 @@ impl JaroszFiltered {
                 && wr <= width
                 && wc <= height
         };
-        let mut out: Vec<Option<JaroszFiltered>> = windows.iter().map(|_| None).collect();
-        if !windows.iter().any(valid) {
+        let mut out: Vec<Option<JaroszFiltered>> = filters.iter().map(|_| None).collect();
+        if !filters.iter().any(|(w, _)| valid(w)) {
             return out;
         }
         // Every value of these buffers is written before it is read (each box pass writes its
         // whole output), so recycled buffers need no clearing.
         let mut first = spare_buffer(n);
         let mut scratch = spare_buffer(n);
-        let mut order: Vec<usize> = (0..windows.len()).filter(|&i| valid(&windows[i])).collect();
-        order.sort_by_key(|&i| windows[i].0);
+        let mut order: Vec<usize> = (0..filters.len())
+            .filter(|&i| valid(&filters[i].0))
+            .collect();
+        order.sort_by_key(|&i| filters[i].0 .0);
         let mut first_window = None;
         for i in order {
-            let win = windows[i];
+            let (win, filtering) = filters[i];
             if first_window != Some(win.0) {
                 first_row_pass(&luma[..n], width, win.0, &mut first);
                 first_window = Some(win.0);
             }
             let mut data = spare_buffer(n);
-            later_passes(&first, width, height, win, &mut data, &mut scratch);
+            later_passes(
+                &first,
+                width,
+                height,
+                win,
+                filtering,
+                &mut data,
+                &mut scratch,
+            );
             out[i] = Some(JaroszFiltered {
                 width,
                 height,
                 windows: win,
                 data,
+                exact: filtering == Filtering::Exact,
             });
         }
         recycle(first);
@@ -135,10 +164,10 @@ impl JaroszFiltered {
         })
     }
 
-    /// True when the crop at `(x, y)` of `w` x `h` pixels is the whole picture, whose hash
-    /// and quality are PDQ's exactly.
+    /// True when the crop at `(x, y)` of `w` x `h` pixels is the whole picture of an exact
+    /// filter, whose hash and quality are then PDQ's exactly.
     fn is_whole(&self, x: usize, y: usize, w: usize, h: usize) -> bool {
-        (x, y, w, h) == (0, 0, self.width, self.height)
+        self.exact && (x, y, w, h) == (0, 0, self.width, self.height)
     }
 
     /// The DCT of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's exactly
@@ -266,12 +295,33 @@ fn later_passes(
     width: usize,
     height: usize,
     (wr, wc): (usize, usize),
+    filtering: Filtering,
     out: &mut [f32],
     scratch: &mut [f32],
 ) {
-    box_columns_all(first, out, width, height, wc);
-    box_rows_all(out, scratch, width, wr);
-    box_columns_all(scratch, out, width, height, wc);
+    match filtering {
+        Filtering::Exact => {
+            box_columns_all::<true>(first, out, width, height, wc);
+            box_rows_all(out, scratch, width, wr);
+            box_columns_all::<true>(scratch, out, width, height, wc);
+        }
+        Filtering::Fast => {
+            box_columns_all::<false>(first, out, width, height, wc);
+            box_rows_window_sums(out, scratch, width, wr);
+            box_columns_all::<false>(scratch, out, width, height, wc);
+        }
+    }
+}
+
+/// Meta's `box1DFloat` along every row of `inp` into `out` with each output's window summed
+/// afresh ([`box_line_exact`]: the same values as the running sum up to float rounding, which
+/// is exact for integer input): the sums of neighbouring outputs are independent and
+/// vectorise, where the running sum is one long chain of dependent additions per row.
+fn box_rows_window_sums(inp: &[f32], out: &mut [f32], width: usize, window: usize) {
+    let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
+    for (src, dst) in inp.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+        box_line_exact(src, dst, window, &mut acc, &mut level, &mut level_next);
+    }
 }
 
 /// Meta's `box1DFloat` along every row of `inp` (whole rows of `width`) into `out`, [`LANES`]
@@ -285,8 +335,23 @@ fn box_rows_all(inp: &[f32], out: &mut [f32], width: usize, window: usize) {
 /// Meta's `box1DFloat` down every column of `inp` (`width` x `height`, row-major) into `out`,
 /// all columns at once, a whole row per step: each column's running sum sees exactly the
 /// reference's sequence of additions, subtractions and divisions, and the row-wide steps
-/// vectorise.
-fn box_columns_all(inp: &[f32], out: &mut [f32], width: usize, height: usize, window: usize) {
+/// vectorise. With `EXACT` false each division by the count becomes a multiply by its
+/// reciprocal (within one unit in the last place; a vector division costs several multiplies).
+fn box_columns_all<const EXACT: bool>(
+    inp: &[f32],
+    out: &mut [f32],
+    width: usize,
+    height: usize,
+    window: usize,
+) {
+    // `s / count`, or `s * (1 / count)` with the reciprocal computed once per row.
+    let mean = |s: f32, count: f32, reciprocal: f32| {
+        if EXACT {
+            s / count
+        } else {
+            s * reciprocal
+        }
+    };
     let (p1, p2, p3, p4) = box_phases(height, window);
     let row = |i: usize| &inp[i * width..(i + 1) * width];
     let mut sum = vec![0.0f32; width];
@@ -301,22 +366,22 @@ fn box_columns_all(inp: &[f32], out: &mut [f32], width: usize, height: usize, wi
     }
     for _ in 0..p2 {
         cur += 1;
-        let w = cur as f32;
+        let (w, r) = (cur as f32, 1.0 / cur as f32);
         let dst = &mut out[oi * width..(oi + 1) * width];
         for ((s, &x), o) in sum.iter_mut().zip(row(ri)).zip(dst) {
             *s += x;
-            *o = *s / w;
+            *o = mean(*s, w, r);
         }
         ri += 1;
         oi += 1;
     }
-    let w = cur as f32;
+    let (w, r) = (cur as f32, 1.0 / cur as f32);
     for _ in 0..p3 {
         let dst = &mut out[oi * width..(oi + 1) * width];
         for (((s, &x), &y), o) in sum.iter_mut().zip(row(ri)).zip(row(li)).zip(dst) {
             *s += x;
             *s -= y;
-            *o = *s / w;
+            *o = mean(*s, w, r);
         }
         li += 1;
         ri += 1;
@@ -324,11 +389,11 @@ fn box_columns_all(inp: &[f32], out: &mut [f32], width: usize, height: usize, wi
     }
     for _ in 0..p4 {
         cur -= 1;
-        let w = cur as f32;
+        let (w, r) = (cur as f32, 1.0 / cur as f32);
         let dst = &mut out[oi * width..(oi + 1) * width];
         for ((s, &y), o) in sum.iter_mut().zip(row(li)).zip(dst) {
             *s -= y;
-            *o = *s / w;
+            *o = mean(*s, w, r);
         }
         li += 1;
         oi += 1;

@@ -351,7 +351,8 @@ pub(super) fn box_lines_sampled<const N: usize>(
 /// integer, so it equals the window sum computed in any order; the window
 /// sums of the long middle phase are built from exact partial sums of
 /// `2^j` samples (vectorisable), and each is divided by the same count as in
-/// the reference. The result is bit-identical to the reference.
+/// the reference. The result is bit-identical to the reference. On any other input it is the
+/// same filter with float rounding of its own (each window summed afresh).
 pub(super) fn box_line_exact(
     inp: &[f32],
     out: &mut [f32],
