@@ -30,6 +30,8 @@
 //! bit against a literal port of the reference in the unit tests (`pdq/tests.rs`). The
 //! filter and decimation live in `pdq/filter.rs`, quality, DCT and bits in `pdq/dct.rs`.
 
+#[cfg(target_arch = "x86_64")]
+mod box_rows_avx;
 mod crops;
 mod dct;
 mod filter;

@@ -211,19 +211,84 @@ impl JaroszFiltered {
             return None;
         }
         // Sample columns relative to the crop: each below `w` (decimate_index < its input size).
-        let mut cols = [0usize; DOWNSAMPLE_DIM];
+        let mut cols = [0u32; DOWNSAMPLE_DIM];
         for (k, c) in cols.iter_mut().enumerate() {
-            *c = decimate_index(k, w, DOWNSAMPLE_DIM).min(w - 1);
+            // `w` fits in u32: the picture has at most `u32::MAX` pixels per side.
+            *c = decimate_index(k, w, DOWNSAMPLE_DIM).min(w - 1) as u32;
         }
-        for (i, row) in blurred.iter_mut().enumerate() {
-            let start = (y + decimate_index(i, h, DOWNSAMPLE_DIM).min(h - 1)) * self.width + x;
-            let src = &self.data[start..start + w];
-            for (v, &c) in row.iter_mut().zip(&cols) {
-                // SAFETY: every `c` is below `w` (clamped above) and `src` holds `w` values.
-                *v = unsafe { *src.get_unchecked(c) };
-            }
+        let mut starts = [0usize; DOWNSAMPLE_DIM];
+        for (i, start) in starts.iter_mut().enumerate() {
+            *start = (y + decimate_index(i, h, DOWNSAMPLE_DIM).min(h - 1)) * self.width + x;
         }
+        gather_samples(&self.data, &starts, &cols, w, blurred);
         Some(())
+    }
+}
+
+/// `out[i][j] = data[starts[i] + cols[j]]`: a crop's 64x64 samples from the rows starting at
+/// `starts` and the columns `cols` of them (each below `width`). Panics when a row of `width`
+/// values from a start leaves `data`.
+pub(super) fn gather_samples(
+    data: &[f32],
+    starts: &[usize; DOWNSAMPLE_DIM],
+    cols: &[u32; DOWNSAMPLE_DIM],
+    width: usize,
+    out: &mut Mat64,
+) {
+    assert!(cols.iter().all(|&c| (c as usize) < width));
+    assert!(starts
+        .iter()
+        .all(|&s| s.checked_add(width).is_some_and(|e| e <= data.len())));
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && width <= i32::MAX as usize {
+        // SAFETY: AVX2 is present; every index read is checked in bounds above.
+        unsafe { gather_samples_avx2(data, starts, cols, out) };
+        return;
+    }
+    gather_samples_scalar(data, starts, cols, width, out);
+}
+
+/// [`gather_samples`] a sample at a time (without AVX2, and the twin of the AVX2 gathers in
+/// the tests).
+pub(super) fn gather_samples_scalar(
+    data: &[f32],
+    starts: &[usize; DOWNSAMPLE_DIM],
+    cols: &[u32; DOWNSAMPLE_DIM],
+    width: usize,
+    out: &mut Mat64,
+) {
+    for (row, &start) in out.iter_mut().zip(starts) {
+        let src = &data[start..start + width];
+        for (v, &c) in row.iter_mut().zip(cols) {
+            *v = src[c as usize];
+        }
+    }
+}
+
+/// [`gather_samples`] with AVX2 gathers, eight samples per instruction (a scalar load and
+/// store per sample was a sixth of a reference frame's hashing).
+///
+/// # Safety
+/// AVX2 must be available, every `starts[i] + cols[j]` must index `data`, and every column
+/// must fit in an `i32`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gather_samples_avx2(
+    data: &[f32],
+    starts: &[usize; DOWNSAMPLE_DIM],
+    cols: &[u32; DOWNSAMPLE_DIM],
+    out: &mut Mat64,
+) {
+    use std::arch::x86_64::{__m256i, _mm256_i32gather_ps, _mm256_loadu_si256, _mm256_storeu_ps};
+    const L: usize = 8;
+    let idx: [__m256i; DOWNSAMPLE_DIM / L] =
+        std::array::from_fn(|g| _mm256_loadu_si256(cols[g * L..].as_ptr().cast()));
+    for (row, &start) in out.iter_mut().zip(starts) {
+        let base = data.as_ptr().add(start);
+        for (g, &ix) in idx.iter().enumerate() {
+            let v = _mm256_i32gather_ps::<4>(base, ix);
+            _mm256_storeu_ps(row[g * L..].as_mut_ptr(), v);
+        }
     }
 }
 

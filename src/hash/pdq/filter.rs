@@ -6,9 +6,13 @@ use super::{Mat64, DOWNSAMPLE_DIM};
 use std::cell::RefCell;
 
 /// Meta's `box1DFloat` along every row of `src` (whole rows of `width`) into `dst`: [`LANES`]
-/// rows at once when there are exactly that many, else one at a time (each row sees the
-/// reference's sequence of operations either way).
+/// rows at once when there are exactly that many (transposed into AVX lanes when the CPU has
+/// AVX), else one at a time (each row sees the reference's sequence of operations either way).
 pub(super) fn box_rows(src: &[f32], dst: &mut [f32], width: usize, window: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if src.len() == width * LANES && super::box_rows_avx::box_eight_rows(src, dst, width, window) {
+        return;
+    }
     if src.len() == width * LANES {
         let inp: [&[f32]; LANES] = std::array::from_fn(|k| &src[k * width..(k + 1) * width]);
         let mut it = dst.chunks_exact_mut(width);

@@ -397,3 +397,56 @@ fn fast_filter_matches_the_exact_one() {
     );
     assert!(!f[0].as_ref().unwrap().exact);
 }
+
+/// The AVX2 gathers of crop samples against indexing one sample at a time, on crops anywhere
+/// in the picture (first and last columns and rows included).
+#[test]
+fn gathered_samples_match_indexing() {
+    let mut rng = Rng(0x5eed_6a7e_0000_0003);
+    for _ in 0..50 {
+        let (w, h) = (64 + rng.below(900) as usize, 64 + rng.below(600) as usize);
+        let data: Vec<f32> = (0..w * h)
+            .map(|_| rng.below(1 << 20) as f32 / 7.0)
+            .collect();
+        let (cw, ch) = (
+            MIN_HASHABLE_DIM + rng.below((w - MIN_HASHABLE_DIM + 1) as u64) as usize,
+            MIN_HASHABLE_DIM + rng.below((h - MIN_HASHABLE_DIM + 1) as u64) as usize,
+        );
+        let (x, y) = (
+            rng.below((w - cw + 1) as u64) as usize,
+            rng.below((h - ch + 1) as u64) as usize,
+        );
+        let cols: [u32; 64] = std::array::from_fn(|k| decimate_index(k, cw, 64) as u32);
+        let starts: [usize; 64] = std::array::from_fn(|i| (y + decimate_index(i, ch, 64)) * w + x);
+        let (mut fast, mut slow) = ([[0.0f32; 64]; 64], [[1.0f32; 64]; 64]);
+        crops::gather_samples(&data, &starts, &cols, cw, &mut fast);
+        crops::gather_samples_scalar(&data, &starts, &cols, cw, &mut slow);
+        assert_eq!(fast, slow);
+        assert_eq!(fast[63][63], data[starts[63] + cols[63] as usize]);
+    }
+}
+
+/// Eight rows through [`box_rows`] (AVX lanes where the CPU has them) against Meta's
+/// `box1DFloat` port a row at a time, bit for bit, for every kind of sample and window.
+#[test]
+fn box_rows_match_the_reference_port() {
+    let mut rng = Rng(0x5eed_b0c5_0000_0004);
+    for case in 0..200 {
+        let width = 1 + rng.below(if case < 100 { 40 } else { 1500 }) as usize;
+        let window = 1 + rng.below(width.min(70) as u64) as usize;
+        let src = picture(&mut rng, width, LANES, case % 6);
+        let mut got = vec![0.0f32; width * LANES];
+        box_rows(&src, &mut got, width, window);
+        let mut want = vec![0.0f32; width * LANES];
+        for (s, w) in src.chunks_exact(width).zip(want.chunks_exact_mut(width)) {
+            box1d(s, w, width, 1, window);
+        }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                "width {width} window {window} kind {} value {i}: {g} vs {w}",
+                case % 6
+            );
+        }
+    }
+}
