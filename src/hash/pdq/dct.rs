@@ -313,22 +313,30 @@ pub(super) fn dct64_to_16_folded_portable(a: &Mat64, madd: impl Fn(f32, f32, f32
     }
     // B = T D^T (16x16), folding T's columns likewise: B[i][j] = sum over k < 32 of
     // D[j][k] * (T[i][k] +- T[i][63 - k]), + for odd j.
+    // Four rows of B at a time: four independent chains of multiply-adds (one row alone waits
+    // on each previous multiply-add); each B[i][j] still sums over k = 0, 1, ..., 31, so the
+    // result is the same bit for bit. Measured 2.0 us per block against 2.3 us a row at a time.
+    const ROWS: usize = 4;
     let mut b = [[0.0f32; DCT_DIM]; DCT_DIM];
-    for (bi, ti) in b.iter_mut().zip(t.iter()) {
+    for (bs, ts) in b.chunks_exact_mut(ROWS).zip(t.chunks_exact(ROWS)) {
+        let mut acc = [[0.0f32; DCT_DIM]; ROWS];
         for (k, dtk) in m.dt[..HALF].iter().enumerate() {
-            let (left, right) = (ti[k], ti[DOWNSAMPLE_DIM - 1 - k]);
-            // Differences for even j, sums for odd j.
-            let folded: [f32; DCT_DIM] = std::array::from_fn(|j| {
-                if j % 2 == 1 {
-                    left + right
-                } else {
-                    left - right
+            for (acc_r, tr) in acc.iter_mut().zip(ts) {
+                let (left, right) = (tr[k], tr[DOWNSAMPLE_DIM - 1 - k]);
+                // Differences for even j, sums for odd j.
+                let folded: [f32; DCT_DIM] = std::array::from_fn(|j| {
+                    if j % 2 == 1 {
+                        left + right
+                    } else {
+                        left - right
+                    }
+                });
+                for ((x, &djk), &f) in acc_r.iter_mut().zip(dtk.iter()).zip(folded.iter()) {
+                    *x = madd(f, djk, *x);
                 }
-            });
-            for ((bij, &djk), &x) in bi.iter_mut().zip(dtk.iter()).zip(folded.iter()) {
-                *bij = madd(x, djk, *bij);
             }
         }
+        bs.copy_from_slice(&acc);
     }
     b
 }
