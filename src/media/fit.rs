@@ -10,7 +10,7 @@
 
 use crate::hash::Picture;
 use crate::media::image::ALPHA_BACKGROUND;
-use crate::media::video::fit_within;
+use crate::media::video::fit_for_hashing;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, RgbaImage};
@@ -49,7 +49,7 @@ fn reduce_rgb(width: u32, height: u32, rgb: &[u8], max_side: u32) -> Option<(u32
     if max_side == 0 || width.max(height) <= max_side {
         return None;
     }
-    let (w, h) = fit_within(width, height, max_side);
+    let (w, h) = fit_for_hashing(width, height, max_side);
     let src = ImageRef::new(width, height, rgb, PixelType::U8x3).ok()?;
     let mut dst = Image::new(w, h, PixelType::U8x3);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
@@ -130,6 +130,26 @@ mod tests {
         assert!(lightness.luma.iter().all(|&v| v == 127.5));
         let grey = vec![90u8; 300 * 200 * 3];
         assert_eq!(luma_and_lightness(300, 200, &grey, 512).1, None);
+    }
+
+    /// A banner 9000 x 40 px reduced to 512 px long would be 2 px tall, which PDQ cannot
+    /// hash (an all-zero hash of quality 0): it keeps 16 px of height and hashes.
+    #[test]
+    fn thin_strips_keep_a_hashable_height() {
+        use crate::hash::{FrameHasher, PdqHasher};
+        let (w, h) = (9000u32, 40u32);
+        let rgb: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let v = (127.0 + 100.0 * (x / 37.0).sin() * (y / 5.0).cos()) as u8;
+                [v, v / 2, 255 - v]
+            })
+            .collect();
+        let p = luma_picture(w, h, &rgb, 512);
+        assert_eq!((p.width, p.height), (3600, 16));
+        let hash = PdqHasher.hash(&p);
+        assert!(hash.quality >= 50, "quality {}", hash.quality);
+        assert_ne!(hash.hash.0, [0; 4]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! ffmpeg applies the display-matrix rotation itself (autorotate). A watchdog kills a decoder
 //! that runs past [`Limits::decode_timeout_s`].
 
-use super::{fit_within, VideoBackend, VideoInfo};
+use super::{fit_for_hashing, VideoBackend, VideoInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::Picture;
 use crate::limits::Limits;
@@ -212,7 +212,7 @@ impl VideoBackend for FfmpegBackend {
         on_frame: &mut dyn FnMut(Frame) -> bool,
     ) -> Result<u64> {
         let index = info.stream_index;
-        let (w, h) = fit_within(info.width, info.height, max_side);
+        let (w, h) = fit_for_hashing(info.width, info.height, max_side);
         let select = match plan {
             SamplePlan::IntervalMs(ms) => format!(
                 "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{:.3})',",

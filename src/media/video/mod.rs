@@ -93,6 +93,29 @@ pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     )
 }
 
+/// The size a `width` x `height` picture is reduced to for hashing: [`fit_within`] `max_side`,
+/// except that a strip whose shorter side would fall under
+/// [`crate::limits::MIN_SIDE_PX`] (and is not under it already) is reduced only as far as
+/// keeps its shorter side at that, its longer side then beyond `max_side` (a 9000 x 40 banner
+/// is hashed at 3600 x 16 px, not at 512 x 2, where PDQ sees nothing).
+/// `max_side` 0 keeps the full size.
+pub fn fit_for_hashing(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    if max_side == 0 {
+        return (width.max(1), height.max(1));
+    }
+    let min_side = crate::limits::MIN_SIDE_PX;
+    let (w, h) = fit_within(width, height, max_side);
+    let short = width.min(height);
+    if w.min(h) >= min_side || short < min_side {
+        return (w, h);
+    }
+    let scale = min_side as f64 / short as f64;
+    (
+        ((width as f64 * scale).round() as u32).max(min_side),
+        ((height as f64 * scale).round() as u32).max(min_side),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +125,18 @@ mod tests {
         assert_eq!(fit_within(1280, 720, 512), (512, 288));
         assert_eq!(fit_within(720, 1280, 512), (288, 512));
         assert_eq!(fit_within(320, 240, 512), (320, 240));
+    }
+
+    #[test]
+    fn strips_keep_a_hashable_short_side() {
+        assert_eq!(fit_for_hashing(1280, 720, 512), (512, 288));
+        assert_eq!(fit_for_hashing(9000, 40, 512), (3600, 16));
+        assert_eq!(fit_for_hashing(40, 9000, 512), (16, 3600));
+        assert_eq!(fit_for_hashing(2048, 64, 512), (512, 16));
+        assert_eq!(fit_for_hashing(9000, 16, 512), (9000, 16));
+        // Already under the minimum (refused as too small elsewhere) or not reduced at all.
+        assert_eq!(fit_for_hashing(9000, 12, 512), fit_within(9000, 12, 512));
+        assert_eq!(fit_for_hashing(300, 20, 512), (300, 20));
+        assert_eq!(fit_for_hashing(9000, 40, 0), (9000, 40));
     }
 }
