@@ -367,9 +367,12 @@ impl PdqHasher {
         let whole_window = pdq::jarosz_windows(pw, ph);
         let filters: Vec<((usize, usize), pdq::Filtering)> = shared_windows
             .iter()
-            .map(|&win| match win == whole_window {
-                true => (win, pdq::Filtering::Exact),
-                false => (win, pdq::Filtering::Fast),
+            .map(|&win| {
+                if win == whole_window {
+                    (win, pdq::Filtering::Exact)
+                } else {
+                    (win, pdq::Filtering::Fast)
+                }
             })
             .collect();
         let filtered = pdq::JaroszFiltered::new_many(&picture.luma, pw, ph, &filters);

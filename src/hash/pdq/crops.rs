@@ -33,8 +33,8 @@ pub struct JaroszFiltered {
     windows: (usize, usize),
     /// The filtered picture, `width` x `height` values, row-major.
     pub(super) data: Vec<f32>,
-    /// Filtered in Meta's exact sequence of float operations ([`Filtering::Exact`]).
-    pub(super) exact: bool,
+    /// How the box filters ran.
+    pub(super) filtering: Filtering,
 }
 
 /// How [`JaroszFiltered`] runs the box filters.
@@ -46,7 +46,9 @@ pub enum Filtering {
     /// sums along rows (vectorised, no dependency chain from pixel to pixel) and a multiply by
     /// the window's reciprocal instead of a division, four times as fast along rows. Values
     /// agree with [`Filtering::Exact`] within a few units in the last place (crop hashes
-    /// within a bit: tested), but the whole picture is then not PDQ bit for bit.
+    /// within a bit of textured pictures: tested; near-flat crops, whose low bits are float
+    /// noise either way, can differ by more: up to 36 bits on the low-quality square views of
+    /// a 512 x 16 strip), but the whole picture is then not PDQ bit for bit.
     Fast,
 }
 
@@ -119,7 +121,7 @@ impl JaroszFiltered {
                 height,
                 windows: win,
                 data,
-                exact: filtering == Filtering::Exact,
+                filtering,
             });
         }
         recycle(first);
@@ -167,7 +169,7 @@ impl JaroszFiltered {
     /// True when the crop at `(x, y)` of `w` x `h` pixels is the whole picture of an exact
     /// filter, whose hash and quality are then PDQ's exactly.
     fn is_whole(&self, x: usize, y: usize, w: usize, h: usize) -> bool {
-        self.exact && (x, y, w, h) == (0, 0, self.width, self.height)
+        self.filtering == Filtering::Exact && (x, y, w, h) == (0, 0, self.width, self.height)
     }
 
     /// The DCT of the crop at `(x, y)` of `w` x `h` pixels from its samples: PDQ's exactly
@@ -211,84 +213,19 @@ impl JaroszFiltered {
             return None;
         }
         // Sample columns relative to the crop: each below `w` (decimate_index < its input size).
-        let mut cols = [0u32; DOWNSAMPLE_DIM];
+        let mut cols = [0usize; DOWNSAMPLE_DIM];
         for (k, c) in cols.iter_mut().enumerate() {
-            // `w` fits in u32: the picture has at most `u32::MAX` pixels per side.
-            *c = decimate_index(k, w, DOWNSAMPLE_DIM).min(w - 1) as u32;
+            *c = decimate_index(k, w, DOWNSAMPLE_DIM).min(w - 1);
         }
-        let mut starts = [0usize; DOWNSAMPLE_DIM];
-        for (i, start) in starts.iter_mut().enumerate() {
-            *start = (y + decimate_index(i, h, DOWNSAMPLE_DIM).min(h - 1)) * self.width + x;
+        for (i, row) in blurred.iter_mut().enumerate() {
+            let start = (y + decimate_index(i, h, DOWNSAMPLE_DIM).min(h - 1)) * self.width + x;
+            let src = &self.data[start..start + w];
+            for (v, &c) in row.iter_mut().zip(&cols) {
+                // SAFETY: every `c` is below `w` (clamped above) and `src` holds `w` values.
+                *v = unsafe { *src.get_unchecked(c) };
+            }
         }
-        gather_samples(&self.data, &starts, &cols, w, blurred);
         Some(())
-    }
-}
-
-/// `out[i][j] = data[starts[i] + cols[j]]`: a crop's 64x64 samples from the rows starting at
-/// `starts` and the columns `cols` of them (each below `width`). Panics when a row of `width`
-/// values from a start leaves `data`.
-pub(super) fn gather_samples(
-    data: &[f32],
-    starts: &[usize; DOWNSAMPLE_DIM],
-    cols: &[u32; DOWNSAMPLE_DIM],
-    width: usize,
-    out: &mut Mat64,
-) {
-    assert!(cols.iter().all(|&c| (c as usize) < width));
-    assert!(starts
-        .iter()
-        .all(|&s| s.checked_add(width).is_some_and(|e| e <= data.len())));
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && width <= i32::MAX as usize {
-        // SAFETY: AVX2 is present; every index read is checked in bounds above.
-        unsafe { gather_samples_avx2(data, starts, cols, out) };
-        return;
-    }
-    gather_samples_scalar(data, starts, cols, width, out);
-}
-
-/// [`gather_samples`] a sample at a time (without AVX2, and the twin of the AVX2 gathers in
-/// the tests).
-pub(super) fn gather_samples_scalar(
-    data: &[f32],
-    starts: &[usize; DOWNSAMPLE_DIM],
-    cols: &[u32; DOWNSAMPLE_DIM],
-    width: usize,
-    out: &mut Mat64,
-) {
-    for (row, &start) in out.iter_mut().zip(starts) {
-        let src = &data[start..start + width];
-        for (v, &c) in row.iter_mut().zip(cols) {
-            *v = src[c as usize];
-        }
-    }
-}
-
-/// [`gather_samples`] with AVX2 gathers, eight samples per instruction (a scalar load and
-/// store per sample was a sixth of a reference frame's hashing).
-///
-/// # Safety
-/// AVX2 must be available, every `starts[i] + cols[j]` must index `data`, and every column
-/// must fit in an `i32`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn gather_samples_avx2(
-    data: &[f32],
-    starts: &[usize; DOWNSAMPLE_DIM],
-    cols: &[u32; DOWNSAMPLE_DIM],
-    out: &mut Mat64,
-) {
-    use std::arch::x86_64::{__m256i, _mm256_i32gather_ps, _mm256_loadu_si256, _mm256_storeu_ps};
-    const L: usize = 8;
-    let idx: [__m256i; DOWNSAMPLE_DIM / L] =
-        std::array::from_fn(|g| _mm256_loadu_si256(cols[g * L..].as_ptr().cast()));
-    for (row, &start) in out.iter_mut().zip(starts) {
-        let base = data.as_ptr().add(start);
-        for (g, &ix) in idx.iter().enumerate() {
-            let v = _mm256_i32gather_ps::<4>(base, ix);
-            _mm256_storeu_ps(row[g * L..].as_mut_ptr(), v);
-        }
     }
 }
 
