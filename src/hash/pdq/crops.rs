@@ -281,10 +281,8 @@ fn with_samples<T>(f: impl FnOnce(&mut Mat64) -> T) -> T {
 /// exact path, whose window sums vectorise and equal the reference's running sums bit for bit.
 fn first_row_pass(luma: &[f32], width: usize, wr: usize, out: &mut [f32]) {
     if wr <= MAX_EXACT_WINDOW && small_integers(luma) {
-        let (mut acc, mut level, mut level_next) = (Vec::new(), Vec::new(), Vec::new());
-        for (src, dst) in luma.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-            box_line_exact(src, dst, wr, &mut acc, &mut level, &mut level_next);
-        }
+        // Window sums of integers are the running sums exactly.
+        box_rows_window_sums(luma, out, width, wr);
     } else {
         box_rows_all(luma, out, width, wr);
     }
