@@ -6,12 +6,17 @@
 //! `wide_search_video_like`: the image uploads' radius (56 bits) over 200k hashes shaped like a
 //! video catalogue (views drifting a few bits from frame to frame within shots), far queries as
 //! most uploads are: the list of clusters vs the linear scan.
+//!
+//! `keypoint_lsh`: an image upload's 600 keypoint descriptors (300 upright, 300 mirrored) at 48
+//! bits among the descriptors of 20 and 1000 reference photos (1000 each): the staged
+//! many-query search vs one query at a time.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use swordnet::hash::Hash256;
 use swordnet::search::clusters::ClusterIndex;
 use swordnet::search::linear::LinearIndex;
+use swordnet::search::lsh::LshIndex;
 use swordnet::search::mih::MihIndex;
 use swordnet::search::{HammingIndex, Hit};
 
@@ -123,5 +128,53 @@ fn wide_search(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, wide_search);
+fn keypoint_lsh(c: &mut Criterion) {
+    let mut state = 1998;
+    let mut group = c.benchmark_group("keypoint_lsh");
+    group.sample_size(20);
+    for photos in [20usize, 1000] {
+        let descriptors: Vec<Hash256> = (0..photos * 1000)
+            .map(|_| random_hash(&mut state))
+            .collect();
+        // Half the upload's descriptors near reference ones (a copy), half unrelated.
+        let uploads: Vec<Hash256> = (0..600)
+            .map(|i| {
+                if i % 2 == 0 {
+                    let mut q = descriptors[(next(&mut state) % descriptors.len() as u64) as usize];
+                    for _ in 0..20 {
+                        let bit = next(&mut state) % 256;
+                        q.0[(bit / 64) as usize] ^= 1 << (bit % 64);
+                    }
+                    q
+                } else {
+                    random_hash(&mut state)
+                }
+            })
+            .collect();
+        let lsh = LshIndex::new(descriptors);
+        group.bench_with_input(BenchmarkId::new("staged", photos), &photos, |b, _| {
+            b.iter(|| {
+                let mut out = vec![Vec::new(); uploads.len()];
+                lsh.search_many(black_box(&uploads), 48, &mut out);
+                black_box(out)
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("one_at_a_time", photos),
+            &photos,
+            |b, _| {
+                b.iter(|| {
+                    let mut out = vec![Vec::new(); uploads.len()];
+                    for (q, hits) in uploads.iter().zip(&mut out) {
+                        lsh.search(black_box(q), 48, hits);
+                    }
+                    black_box(out)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, search, wide_search, keypoint_lsh);
 criterion_main!(benches);

@@ -42,9 +42,10 @@
 //! do), else it scans the hashes: same results, bounded cost.
 
 use super::linear::scan_block_dispatch;
+use super::prefetch;
 use super::{HammingIndex, Hit};
 use crate::hash::Hash256;
-use memory::{advise_huge_pages, counting_sort, prefetch};
+use memory::{advise_huge_pages, counting_sort};
 use rayon::prelude::*;
 use std::ops::Range;
 

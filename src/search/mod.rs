@@ -41,6 +41,19 @@ pub(crate) fn sort_and_dedup_hits(out: &mut Vec<Hit>, from: usize) {
     out.truncate(kept);
 }
 
+/// Starts loading the cache line at `p` (never faults; any address is allowed).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that does not access memory architecturally: it cannot
+    // fault, whatever the address. SSE is part of the x86_64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// An exact radius search over a fixed list of hashes.
 pub trait HammingIndex: Send + Sync {
     /// Number of indexed hashes.

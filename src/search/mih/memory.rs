@@ -34,19 +34,6 @@ fn huge_zeroed(n: usize) -> Vec<u32> {
     v
 }
 
-/// Starts loading the cache line at `p` (never faults; any address is allowed).
-#[inline(always)]
-pub(super) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that does not access memory architecturally: it cannot
-    // fault, whatever the address. SSE is part of the x86_64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// High key bits of the first pass of [`counting_sort`] (1024 partitions: their write cursors
 /// stay in cache).
 const PARTITION_BITS: u32 = 10;
