@@ -6,7 +6,9 @@
 //! - **uniform bars**: edge rows/columns whose pixels are flat (low spread) in every frame
 //!   and whose level does not change over time (black, white or any solid colour);
 //! - **blurred fill**: edge rows/columns whose detail (mean absolute gradient) is far below
-//!   that of the picture's centre, symmetric on both sides (enlarged, blurred background).
+//!   that of the picture's centre, symmetric on both sides (enlarged, blurred background);
+//!   rows first, then columns measured within the picture's rows (a picture narrower than
+//!   the frame has fill on all four sides).
 
 use super::Picture;
 
@@ -61,8 +63,11 @@ pub enum BorderMode {
 const FLAT_SPREAD: f32 = 6.0;
 /// Largest change of a bar's level over time (luma).
 const BAR_LEVEL_DRIFT: f32 = 10.0;
-/// A fill line has at most this fraction of the centre's detail.
-const BLUR_DETAIL_RATIO: f32 = 0.35;
+/// A fill line has less than this fraction of the centre's detail (after the median of
+/// [`blur_extent`]). The blurred copy of a cartoon re-encoded at CRF 30 keeps 0.3–0.45 of the
+/// picture's detail (the encoder's blocks, the copy's large shapes), and a darkened one as
+/// much: at 0.35 such fills ended early on one side and were not found.
+const BLUR_DETAIL_RATIO: f32 = 0.5;
 
 /// The active area of a video (or image) from `frames` (all the same size). `None` when no
 /// border was found or the frames carry no detail. Over several frames (a video), uniform bars
@@ -100,10 +105,19 @@ fn measured(frames: &[&Picture], w: usize, h: usize, mode: BorderMode) -> Option
         return None; // blank or nearly blank: nothing to crop to
     }
     if mode == BorderMode::BarsAndBlur {
-        let (bt, bb) = blur_extent(&rows[top..h - bottom]);
-        let (bl, br) = blur_extent(&cols[left..w - right]);
+        let row_detail: Vec<f32> = rows[top..h - bottom].iter().map(|s| s.detail).collect();
+        let (bt, bb) = blur_extent(&row_detail);
         top += bt;
         bottom += bb;
+        // A picture narrower than the frame (fill on all four sides): its columns are told
+        // from the fill within its own rows only; over the whole height the fill above and
+        // below would drown their detail.
+        let col_detail = if bt + bb > 0 {
+            column_detail(frames, w, top + 1..h - bottom)
+        } else {
+            cols.iter().map(|s| s.detail).collect()
+        };
+        let (bl, br) = blur_extent(&col_detail[left..w - right]);
         left += bl;
         right += br;
     }
@@ -305,23 +319,63 @@ fn paired(start: usize, end: usize, side: usize) -> (usize, usize) {
     }
 }
 
-/// How many lines at each end are blurred fill: far less detail than the middle third, on
-/// both sides in similar amounts (a centred picture on its own blurred copy).
-fn blur_extent(lines: &[LineStat]) -> (usize, usize) {
-    let n = lines.len();
+/// Mean detail (absolute gradient along the row plus across it, as [`line_stats`] measures
+/// it) of every column of `frames` (`w` pixels wide) over the rows `rows` only.
+fn column_detail(frames: &[&Picture], w: usize, rows: std::ops::Range<usize>) -> Vec<f32> {
+    let mut detail = vec![0.0f32; w];
+    let mut gradient = vec![0.0f32; w];
+    let count = rows.len() * frames.len();
+    for p in frames {
+        for y in rows.clone().filter(|&y| y > 0) {
+            let row = &p.luma[y * w..(y + 1) * w];
+            let above = &p.luma[(y - 1) * w..y * w];
+            gradient[0] = 0.0;
+            for ((g, &v), &left) in gradient[1..].iter_mut().zip(&row[1..]).zip(row) {
+                *g = (v - left).abs();
+            }
+            for (((d, &g), &v), &a) in detail.iter_mut().zip(&gradient).zip(row).zip(above) {
+                *d += g + (v - a).abs();
+            }
+        }
+    }
+    for d in &mut detail {
+        *d /= count.max(1) as f32;
+    }
+    detail
+}
+
+/// Lines on each side of a line whose median detail stands for it in [`blur_extent`].
+const BLUR_MEDIAN_REACH: usize = 3;
+
+/// How many lines at each end are blurred fill, from the `detail` of each line: far less
+/// detail than the middle third, on both sides in similar amounts (a centred picture on its
+/// own blurred copy). Each line's detail is the median of the [`BLUR_MEDIAN_REACH`] lines on
+/// either side, so that one line of the fill made busier by the encoder (its blocks, a bright
+/// patch of the enlarged copy) does not end the fill early, nor one sharp line (the edge
+/// between fill and picture) make it run on.
+fn blur_extent(detail: &[f32]) -> (usize, usize) {
+    let n = detail.len();
     if n < 12 {
         return (0, 0);
     }
-    let mut middle: Vec<f32> = lines[n / 3..2 * n / 3].iter().map(|s| s.detail).collect();
+    let mut middle: Vec<f32> = detail[n / 3..2 * n / 3].to_vec();
     middle.sort_by(|a, b| a.total_cmp(b));
     let reference = middle[middle.len() / 2];
     if reference < 1.0 {
         return (0, 0);
     }
-    let low = |s: &LineStat| s.detail < reference * BLUR_DETAIL_RATIO;
-    // Skip the one-line edge between fill and picture, which has a strong gradient.
-    let start = lines.iter().take_while(|s| low(s)).count();
-    let end = lines.iter().rev().take_while(|s| low(s)).count();
+    let smoothed: Vec<f32> = (0..n)
+        .map(|i| {
+            let window =
+                &detail[i.saturating_sub(BLUR_MEDIAN_REACH)..(i + BLUR_MEDIAN_REACH + 1).min(n)];
+            let mut sorted = window.to_vec();
+            sorted.sort_by(|a, b| a.total_cmp(b));
+            sorted[sorted.len() / 2]
+        })
+        .collect();
+    let low = |d: &f32| *d < reference * BLUR_DETAIL_RATIO;
+    let start = smoothed.iter().take_while(|d| low(d)).count();
+    let end = smoothed.iter().rev().take_while(|d| low(d)).count();
     let (small, large) = (start.min(end), start.max(end));
     if small < n / 20 || large > small * 2 + n / 20 || start + end > n * 3 / 4 {
         return (0, 0);
@@ -342,6 +396,70 @@ mod tests {
             height: h,
             luma,
         }
+    }
+
+    /// A 9:16 repost: a picture 80 % of the width and 34 % of the height on an enlarged copy
+    /// of itself, blurred (here: the same texture at `fill_detail` of its contrast).
+    fn on_blurred_fill(seed: u32, fill_detail: f32) -> Picture {
+        let (w, h) = (120usize, 200usize);
+        let mut p = textured(w as u32, h as u32, seed);
+        for y in 0..h {
+            for x in 0..w {
+                if !((12..108).contains(&x) && (66..134).contains(&y)) {
+                    let v = &mut p.luma[y * w + x];
+                    *v = 100.0 + fill_detail * (*v - 128.0);
+                }
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn finds_a_picture_on_its_blurred_copy() {
+        // The fill's columns have 0.3 of the picture's detail within its rows, but 0.55 of
+        // its columns' over the whole height: they are told apart within the picture's rows.
+        let frames: Vec<Picture> = (0..3).map(|s| on_blurred_fill(s * 7 + 1, 0.3)).collect();
+        let refs: Vec<&Picture> = frames.iter().collect();
+        let area = detect(&refs, BorderMode::BarsAndBlur).unwrap();
+        // Within a pixel: the first line of fill past the picture's far edge has the edge's
+        // gradient (measured from the line before it).
+        let near = |f: f32, side: f32, pixels: f32| (f * side - pixels).abs() <= 1.0;
+        assert!(
+            near(area.x, 120.0, 12.0) && near(area.w, 120.0, 96.0),
+            "{area:?}"
+        );
+        assert!(
+            near(area.y, 200.0, 66.0) && near(area.h, 200.0, 68.0),
+            "{area:?}"
+        );
+        // Bars only: the fill is picture.
+        assert_eq!(detect(&refs, BorderMode::UniformBars), None);
+        // A fill as busy as the picture is no fill.
+        let busy: Vec<Picture> = (0..3).map(|s| on_blurred_fill(s * 7 + 1, 1.0)).collect();
+        let refs: Vec<&Picture> = busy.iter().collect();
+        assert_eq!(detect(&refs, BorderMode::BarsAndBlur), None);
+    }
+
+    #[test]
+    fn blur_extent_rides_over_busy_lines_of_the_fill() {
+        // 30 lines of fill at 0.3–0.45 of the picture's detail with one busy line (an encoder
+        // block row) inside, the sharp edge line, 100 lines of picture, the edge, 26 of fill.
+        let mut detail = Vec::new();
+        for i in 0..30 {
+            detail.push(if i == 12 {
+                8.0
+            } else {
+                3.0 + (i % 4) as f32 * 0.5
+            });
+        }
+        detail.push(25.0);
+        detail.extend((0..100).map(|i| 9.0 + (i % 5) as f32));
+        detail.push(25.0);
+        detail.extend((0..26).map(|i| 2.0 + (i % 3) as f32));
+        assert_eq!(blur_extent(&detail), (30, 26));
+        // Low detail along one edge only (a dark sky over a picture): no fill.
+        let one_sided: Vec<f32> = (0..150).map(|i| if i < 40 { 2.0 } else { 10.0 }).collect();
+        assert_eq!(blur_extent(&one_sided), (0, 0));
     }
 
     #[test]
