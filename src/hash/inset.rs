@@ -5,10 +5,12 @@
 //! count in how many sampled frames the luma jumps; lines of persistent jumps are the inset's
 //! sides. Among rectangles whose sides are supported (or lie on the frame edge), the inset is
 //! the one with a film's aspect ratio (a side on the frame edge is first moved in to the
-//! nearest standard aspect), then with the most sides on lines, then the largest. A stack (a
-//! film beside, above or below other footage, as reaction and split-screen reposts show it)
-//! has a single such line across the frame: the film-shaped parts it cuts off are kept too
-//! ([`windows`]). Static scenes also have persistent edges, so the results are only extra
+//! nearest standard aspect), then with the most sides on lines, then the largest; when that
+//! one takes in a strip of flat background along a side (a screen recording: the player's
+//! edges line up with the page's sidebar or progress bar), the best one without such a strip
+//! is kept too. A stack (a film beside, above or below other footage, as reaction and
+//! split-screen reposts show it) has a single such line across the frame: the film-shaped
+//! parts it cuts off are kept too ([`windows`]). Static scenes also have persistent edges, so the results are only extra
 //! query views.
 
 use super::borders::ActiveArea;
@@ -134,7 +136,7 @@ pub fn windows(frames: &[&Picture]) -> Vec<ActiveArea> {
     let Some(edges) = Edges::of(frames) else {
         return Vec::new();
     };
-    let mut found: Vec<ActiveArea> = inset_of(&edges).into_iter().collect();
+    let mut found: Vec<ActiveArea> = insets_of(&edges, frames);
     for part in stack_parts(&edges) {
         if !found.contains(&part) {
             found.push(part);
@@ -189,9 +191,69 @@ fn fraction_of((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
     }
 }
 
-/// The inset among the persistent edges: a rectangle covering 8–70 % of the frame whose four
-/// sides are persistent lines or the frame's edge, at least three of them lines.
-fn inset_of(e: &Edges) -> Option<ActiveArea> {
+/// The inset among the persistent edges ([`inset_candidates`], best first), and, when that one
+/// has a side along flat background ([`along_background`]: a screen recording's player, whose
+/// persistent edges also run along the page's sidebar, title bar or progress bar, makes larger
+/// film-shaped rectangles that take in a strip of the page), the best candidate without such
+/// a side as well.
+fn insets_of(e: &Edges, frames: &[&Picture]) -> Vec<ActiveArea> {
+    let candidates = inset_candidates(e);
+    let Some(&best) = candidates.first() else {
+        return Vec::new();
+    };
+    let mut found = vec![fraction_of(best, e.width, e.height)];
+    if along_background(frames, best) {
+        if let Some(&clean) = candidates.iter().find(|&&r| !along_background(frames, r)) {
+            found.push(fraction_of(clean, e.width, e.height));
+        }
+    }
+    found
+}
+
+/// Largest spread (standard deviation, 0–255 luma) of a line of flat background next to an
+/// inset (as [`super::borders`] measures a uniform bar).
+const BACKGROUND_SPREAD: f32 = 6.0;
+
+/// True when some side of `rect` runs along flat background: the two lines just inside it
+/// (the side's own line skipped: scaling blends it with its neighbour) are flat in every
+/// frame. A film inset's own edges show the film; a static, uniform strip inside the
+/// rectangle is page or backdrop taken in with it.
+fn along_background(frames: &[&Picture], (x1, x2, y1, y2): Sides) -> bool {
+    if x2 < x1 + 8 || y2 < y1 + 8 {
+        return false;
+    }
+    let flat = |values: &mut dyn Iterator<Item = f32>| {
+        let (mut n, mut sum, mut sq) = (0.0f32, 0.0f32, 0.0f32);
+        for v in values {
+            n += 1.0;
+            sum += v;
+            sq += v * v;
+        }
+        let mean = sum / n;
+        (sq / n - mean * mean).max(0.0).sqrt() <= BACKGROUND_SPREAD
+    };
+    let column_flat = |x: usize| {
+        frames.iter().all(|f| {
+            let w = f.width as usize;
+            flat(&mut (y1..y2).map(|y| f.luma[y * w + x]))
+        })
+    };
+    let row_flat = |y: usize| {
+        frames.iter().all(|f| {
+            let w = f.width as usize;
+            flat(&mut f.luma[y * w + x1..y * w + x2].iter().copied())
+        })
+    };
+    (column_flat(x1 + 1) && column_flat(x1 + 2))
+        || (column_flat(x2 - 2) && column_flat(x2 - 3))
+        || (row_flat(y1 + 1) && row_flat(y1 + 2))
+        || (row_flat(y2 - 2) && row_flat(y2 - 3))
+}
+
+/// The inset candidates among the persistent edges, best first: rectangles covering 8–70 % of the frame whose four
+/// sides are persistent lines or the frame's edge, at least three of them lines, ranked by a
+/// film's aspect ratio, then sides on lines, then area.
+fn inset_candidates(e: &Edges) -> Vec<Sides> {
     let (w, h) = (e.width, e.height);
     let (cols, rows) = (&e.cols, &e.rows);
     let mut xs: Vec<(usize, Option<&Line>)> = cols.iter().map(|l| (l.at, Some(l))).collect();
@@ -202,7 +264,7 @@ fn inset_of(e: &Edges) -> Option<ActiveArea> {
         line.is_none_or(|l| l.support(a, b) >= SIDE_SUPPORT)
     };
     // Score: a film's aspect, sides on lines, area; and the rectangle.
-    let mut best: Option<((bool, usize, usize), Sides)> = None;
+    let mut all: Vec<((bool, usize, usize), Sides)> = Vec::new();
     for (i, (x1, left)) in xs.iter().enumerate() {
         for (x2, right) in xs.iter().skip(i + 1).chain(xs.iter().take(i)) {
             if x2 <= x1 {
@@ -235,15 +297,17 @@ fn inset_of(e: &Edges) -> Option<ActiveArea> {
                     }
                     // A film's own aspect first (a persistent edge inside the film, a horizon
                     // or a table, also makes a rectangle), then sides on lines, then size.
-                    let score = (film_aspect(rect), real, area);
-                    if best.is_none_or(|(s, _)| score > s) {
-                        best = Some((score, rect));
-                    }
+                    all.push(((film_aspect(rect), real, area), rect));
                 }
             }
         }
     }
-    Some(fraction_of(best?.1, w, h))
+    // Best first; among equals, the first found (as the single best was kept before).
+    all.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
+    let mut rects: Vec<Sides> = all.into_iter().map(|(_, rect)| rect).collect();
+    let mut seen = std::collections::HashSet::new();
+    rects.retain(|r| seen.insert(*r));
+    rects
 }
 
 /// Largest relative difference between a rectangle's aspect ratio and a standard one for it to
@@ -300,9 +364,10 @@ fn snap_edge_side((x1, x2, y1, y2, on_edge): Rect) -> Sides {
 mod tests {
     use super::*;
 
-    /// The inset of `frames` ([`inset_of`]).
+    /// The best inset of `frames` ([`insets_of`]).
     fn detect(frames: &[&Picture]) -> Option<ActiveArea> {
-        inset_of(&Edges::of(frames)?)
+        let e = Edges::of(frames)?;
+        insets_of(&e, frames).first().copied()
     }
 
     /// The stack parts of `frames` ([`stack_parts`]).
@@ -333,6 +398,46 @@ mod tests {
             height: h as u32,
             luma,
         }
+    }
+
+    /// A screen recording: a film of 80 x 45 px at (8, 12) on a flat page, with a flat sidebar
+    /// of another shade from x = 96 on, along the same rows. The page strip between the two
+    /// makes a larger rectangle of a film's aspect (88 x 45, about 1.85:1) on persistent edges.
+    #[test]
+    fn finds_a_player_beside_a_sidebar() {
+        let (w, h) = (160usize, 90usize);
+        let frames: Vec<Picture> = (0..10u32)
+            .map(|seed| {
+                let luma = (0..w * h)
+                    .map(|i| {
+                        let (x, y) = (i % w, i / w);
+                        let rows = (12..57).contains(&y);
+                        if rows && (8..88).contains(&x) {
+                            // Smooth diagonal waves moving right: no persistent edge of
+                            // their own, no flat row or column.
+                            let phase = (x + y) as f32 + 3.0 * seed as f32;
+                            90.0 + 60.0 * (phase / 9.0).sin()
+                        } else if rows && (96..150).contains(&x) {
+                            50.0
+                        } else {
+                            20.0
+                        }
+                    })
+                    .collect();
+                Picture {
+                    width: w as u32,
+                    height: h as u32,
+                    luma,
+                }
+            })
+            .collect();
+        let refs: Vec<&Picture> = frames.iter().collect();
+        let e = Edges::of(&refs).unwrap();
+        let film = fraction_of((8, 88, 12, 57), w, h);
+        let found = insets_of(&e, &refs);
+        assert!(found.contains(&film), "{found:?}");
+        assert!(along_background(&refs, (8, 96, 12, 57)));
+        assert!(!along_background(&refs, (8, 88, 12, 57)));
     }
 
     /// An inset whose bottom border does not show (the strip below it has the inset's level):
