@@ -316,6 +316,37 @@ mod tests {
             );
         }
     }
+
+    /// A crop alone with its filter windows (a reference's 9:16 band) is filtered on its own:
+    /// within a few bits of PDQ of the crop, and the whole picture stays PDQ exactly.
+    #[test]
+    fn lone_crops_close_to_their_pdq() {
+        let (w, h) = (512u32, 288u32);
+        let luma: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                (128.0 + 60.0 * (x / 23.0).sin() * (y / 31.0).cos() + 40.0 * (x * y / 5000.0).sin())
+                    .round()
+            })
+            .collect();
+        let p = Picture {
+            width: w,
+            height: h,
+            luma,
+        };
+        // Windows (4, 3), (2, 3) and (3, 3): each crop alone with its own.
+        let crops = [(0, 0, w, h), (175, 0, 162, 288), (112, 0, 288, 288)];
+        let got = PdqHasher.hash_crops(&p, &crops);
+        let upright = PdqHasher.hash_crops_upright(&p, &crops);
+        assert_eq!(got[0], PdqHasher.hash(&p));
+        for ((c, g), u) in crops.iter().zip(&got).zip(&upright).skip(1) {
+            let exact = PdqHasher.hash(&p.crop(c.0, c.1, c.2, c.3));
+            let d = g.hash.distance(&exact.hash);
+            assert!(d <= 8, "{c:?}: {d} bits");
+            assert!(g.quality.abs_diff(exact.quality) <= 5, "{c:?}");
+            assert_eq!((u.0, u.1), (g.hash, g.quality));
+        }
+    }
 }
 
 /// PDQ as a [`FrameHasher`]: hash, quality and the eight dihedral hashes from one DCT.
@@ -335,10 +366,11 @@ fn clamp_rect(
 impl PdqHasher {
     /// Hashes crops of `picture` (clamped to it): one filter pass per window size shared by
     /// two or more crops, each of those decimated from it by `shared`; a crop alone with its
-    /// window size is cut out and hashed by `single` (exact PDQ of the crop, and cheaper than
-    /// filtering the whole picture). `shared` gets `None` when the picture cannot be filtered.
-    /// The whole picture's window is filtered exactly (so that its hash is PDQ's bit for bit),
-    /// the others [`pdq::Filtering::Fast`].
+    /// window size is cut out, filtered on its own (cheaper than filtering the whole picture)
+    /// and given to `shared` as a whole; the whole picture alone is hashed by `single`
+    /// (exact PDQ). `shared` gets `None` when the picture cannot be filtered. The whole
+    /// picture's window is filtered exactly (so that its hash is PDQ's bit for bit), the
+    /// others [`pdq::Filtering::Fast`].
     /// Many crops (a reference frame's views) are hashed in parallel (rayon): a long video
     /// indexed alone keeps every core busy, and the hashes are the same in any order.
     fn crops_with<T: Send>(
@@ -383,9 +415,19 @@ impl PdqHasher {
             .map(
                 |(&(x, y, w, h), win)| match shared_windows.iter().position(|v| v == win) {
                     Some(i) => shared(filtered[i].as_ref(), (x, y, w, h)),
-                    // The whole picture needs no copy.
                     None if (x, y, w, h) == (0, 0, pw, ph) => single(picture),
-                    None => single(&picture.crop(x as u32, y as u32, w as u32, h as u32)),
+                    None => {
+                        let crop = picture.crop(x as u32, y as u32, w as u32, h as u32);
+                        let alone = pdq::JaroszFiltered::new_many(
+                            &crop.luma,
+                            w,
+                            h,
+                            &[(*win, pdq::Filtering::Fast)],
+                        )
+                        .pop()
+                        .flatten();
+                        shared(alone.as_ref(), (0, 0, w, h))
+                    }
                 },
             )
             .collect()
