@@ -62,7 +62,7 @@ fn bench_hashing(c: &mut Criterion) {
         b.iter(|| black_box(phash.hash(black_box(&hd))))
     });
     // What indexing costs per reference video frame: every view rendered and hashed.
-    let reference_views: Vec<View> = views::reference_video_views();
+    let reference_views: Vec<View> = views::reference_video_views(512, 288);
     c.bench_function("pdq reference video views, 512x288 frame", |b| {
         b.iter(|| {
             for v in &reference_views {

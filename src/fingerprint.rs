@@ -327,7 +327,14 @@ impl Hashing<'_> {
                 let p = &self.pending[0].picture;
                 views::reference_image_views(p.width, p.height)
             }
-            (Role::Reference, false) => views::reference_video_views(),
+            (Role::Reference, false) => {
+                let p = &self.pending[0].picture;
+                let area = self.area.unwrap_or(borders::ActiveArea::FULL);
+                views::reference_video_views(
+                    (area.w * p.width as f32).round() as u32,
+                    (area.h * p.height as f32).round() as u32,
+                )
+            }
             (Role::Query, true) => {
                 self.one_filter = true;
                 views::query_image_views()

@@ -154,10 +154,17 @@ pub const EDGE_CUTS: [View; 2] = [
     }),
 ];
 
-/// Views indexed for each reference video frame: primary; crops of 90 % and of 94 % on 2 %
-/// grids of offsets (7 x 7 and 5 x 5 offsets); the centre 80 %; the [`EDGE_CUTS`]; the centre
-/// 85 %; then the [`EDGE_CUTS`] of each of the 94 % crops (129 views in all).
-pub fn reference_video_views() -> Vec<View> {
+/// Shapes (width / height) that reposts cut from the middle of a wider film: a 9:16 phone
+/// frame ("crop to fill") and a square.
+pub const REPOST_SHAPES: [f32; 2] = [9.0 / 16.0, 1.0];
+
+/// Views indexed for each reference video frame whose active area is `width` x `height`
+/// pixels: primary; crops of 90 % and of 94 % on 2 % grids of offsets (7 x 7 and 5 x 5
+/// offsets); the centre 80 %; the [`EDGE_CUTS`]; the centre 85 %; the [`EDGE_CUTS`] of each
+/// of the 94 % crops (129 views so far); then the centred full-height window of each of
+/// the [`REPOST_SHAPES`] that keeps 20–85 % of the width (a 9:16 crop of a 16:9 film keeps
+/// 32 % of it, and no whole-frame hash or crop view comes within 88 bits of it).
+pub fn reference_video_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.9, 0.02, &mut v);
     let first_small_crop = v.len();
@@ -191,6 +198,18 @@ pub fn reference_video_views() -> Vec<View> {
                     h: a.h * scale,
                 })),
                 _ => None,
+            }));
+        }
+    }
+    let aspect = width as f32 / height.max(1) as f32;
+    for shape in REPOST_SHAPES {
+        let w = shape / aspect;
+        if (0.2..=0.85).contains(&w) {
+            v.push(View::Part(super::borders::ActiveArea {
+                x: (1.0 - w) / 2.0,
+                y: 0.0,
+                w,
+                h: 1.0,
             }));
         }
     }
@@ -431,7 +450,7 @@ mod tests {
         assert_eq!((a.width, a.height), (640, 252));
         assert_eq!(hash(&a), hash(&b));
         assert!(query_video_views(640, 360).contains(&bottom));
-        assert!(reference_video_views().contains(&bottom));
+        assert!(reference_video_views(640, 360).contains(&bottom));
     }
 
     #[test]
@@ -445,9 +464,18 @@ mod tests {
         assert!(reference_image_views(10_000, 100).len() < 253);
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
         assert_eq!(
-            reference_video_views().len(),
-            1 + 49 + 25 + 1 + 2 + 1 + 25 * 2
+            reference_video_views(1280, 720).len(),
+            1 + 49 + 25 + 1 + 2 + 1 + 25 * 2 + 2
         );
+        // A 4:3 film keeps 42 % and 75 % of its width; a phone video and a square none.
+        let four_three = reference_video_views(640, 480);
+        let Some(&View::Part(band)) = four_three.get(129) else {
+            panic!("{:?}", four_three.get(129));
+        };
+        assert!((band.w - 0.421_875).abs() < 1e-6 && (band.x - 0.289_062_5).abs() < 1e-6);
+        assert_eq!(four_three.len(), 131);
+        assert_eq!(reference_video_views(720, 1280).len(), 129);
+        assert_eq!(reference_video_views(500, 500).len(), 130);
         let p = Picture {
             width: 100,
             height: 50,

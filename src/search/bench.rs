@@ -52,7 +52,7 @@ impl Default for SearchBenchConfig {
             layout: None,
             upload_radii: vec![52, 31, 45],
             seed_radius: 31,
-            reference_views: crate::hash::views::reference_video_views().len(),
+            reference_views: crate::hash::views::reference_video_views(1280, 720).len(),
             upload_hashes: 120,
             uploads: 5,
         }
