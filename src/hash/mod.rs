@@ -435,7 +435,7 @@ impl PdqHasher {
 }
 
 /// Crops hashed one after another in each parallel task of [`PdqHasher::crops_with`] (an
-/// upload's dozen views stay on one thread; a reference frame's 129 split in a few tasks).
+/// upload's dozen views stay on one thread; a reference frame's 129–131 split in a few tasks).
 const PARALLEL_CROPS: usize = 24;
 
 impl FrameHasher for PdqHasher {
