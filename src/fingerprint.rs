@@ -6,8 +6,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::borders::{self, ActiveArea, BorderMode};
-use crate::hash::inset;
 use crate::hash::views::{self, View};
+use crate::hash::{inset, rotation};
 use crate::hash::{Algorithm, FrameHasher, Hash256, Picture, PictureHash};
 use crate::media::{self, DecodeOptions, Frame, MediaType};
 use std::borrow::Cow;
@@ -347,6 +347,14 @@ impl Hashing<'_> {
                 v
             }
         };
+        // An upload turned a few degrees on its own canvas: turned back, its centred crops.
+        if self.role == Role::Query {
+            if let Some(degrees) = rotation::detect(&pictures) {
+                let p = &self.pending[0].picture;
+                self.views
+                    .extend(views::derotated_views(p.width, p.height, degrees, still));
+            }
+        }
         self.decided = true;
         for frame in std::mem::take(&mut self.pending) {
             self.hash_frame(&frame);

@@ -70,3 +70,59 @@ fn cropped_mirrored_recoloured_branded_repost_is_infringing_with_its_range() {
         assert!((7500..=8500).contains(&offset_ms), "{m:?}");
     }
 }
+
+/// `source` (from second `start` on, 10 s of it, when given) turned by `degrees` (ffmpeg:
+/// clockwise positive) on its own canvas with `fill` corners, written to `out`.
+fn turned(source: &Path, start: Option<&str>, degrees: i32, fill: &str, out: &Path) {
+    let filter = format!("rotate={degrees}*PI/180:fillcolor={fill}");
+    let mut args = vec![];
+    if let Some(start) = start {
+        args.extend(["-ss", start, "-t", "10"]);
+    }
+    let source = source.to_str().unwrap();
+    args.extend(["-i", source, "-vf", &filter, "-an"]);
+    if out.extension().is_some_and(|e| e == "mp4") {
+        args.extend(["-c:v", "libx264", "-crf", "26", "-pix_fmt", "yuv420p"]);
+    }
+    args.push(out.to_str().unwrap());
+    ffmpeg(&args);
+}
+
+/// An upload turned a few degrees on its own canvas (black or white corners) is infringing
+/// with the excerpt's offset, a photo turned 10° too; a clean video turned the same way
+/// stays clean.
+#[test]
+fn turned_uploads_are_infringing_and_a_turned_clean_video_is_not() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not on PATH: skipped (CI installs it)");
+        return;
+    }
+    let film = common::samples().join("references/v_intel_person.mp4");
+    let photo = common::samples().join("references/p_mdn_tiger.jpg");
+    let (_dir, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, &[film.clone(), photo.clone()], DecoderChoice::Auto);
+    let dir = tempfile::tempdir().unwrap();
+    for (degrees, fill) in [(6, "black"), (-4, "white")] {
+        let upload = dir.path().join(format!("turned_{degrees}.mp4"));
+        turned(&film, Some("3"), degrees, fill, &upload);
+        let report = engine.judge_file(&upload);
+        assert_eq!(
+            report.verdict,
+            VerdictKind::Infringing,
+            "{degrees}: {report:?}"
+        );
+        let m = &report.matches[0];
+        assert_eq!(m.title, "v_intel_person", "{m:?}");
+        assert!(m.query_end_ms - m.query_start_ms >= 5000, "{m:?}");
+    }
+    let upload = dir.path().join("turned_photo.jpg");
+    turned(&photo, None, 10, "black", &upload);
+    let report = engine.judge_file(&upload);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    assert_eq!(report.matches[0].title, "p_mdn_tiger");
+    let clean = dir.path().join("turned_clean.mp4");
+    let clean_source = common::samples().join("queries/clean_video_1.mp4");
+    turned(&clean_source, None, 6, "black", &clean);
+    let report = engine.judge_file(&clean);
+    assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
+}

@@ -11,6 +11,7 @@ pub mod inset;
 pub mod keypoints;
 pub mod pdq;
 pub mod picture;
+pub mod rotation;
 pub mod views;
 
 pub use picture::Picture;

@@ -52,12 +52,25 @@ pub enum View {
     /// A window of the active area (fractions): what is left when a band along one edge is
     /// cut off, where a caption box or a channel logo sits.
     Part(super::borders::ActiveArea),
+    /// The whole frame of an upload turned by `degrees` on its own canvas (see
+    /// [`super::rotation`]), turned back, and cut to its centred `keep` x `keep` window (sides
+    /// as fractions), which the turned-away corners do not reach: the reference's centred
+    /// crop of that size again.
+    Derotate {
+        /// The angle the upload was turned by, degrees, counter-clockwise positive.
+        degrees: f32,
+        /// Side of the centred window kept, fraction of the frame's side.
+        keep: f32,
+    },
 }
 
 impl View {
     /// True for views cut from the whole frame rather than from its active area.
     pub fn is_whole_frame(&self) -> bool {
-        matches!(self, View::Band { .. } | View::FrameBars | View::Window(_))
+        matches!(
+            self,
+            View::Band { .. } | View::FrameBars | View::Window(_) | View::Derotate { .. }
+        )
     }
 }
 
@@ -266,6 +279,49 @@ pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
     v
 }
 
+/// Sides (fractions) of the centred crop views of a reference still image
+/// ([`reference_image_views`]).
+const CENTRED_IMAGE_CROPS: [f32; 3] = [0.9, 0.85, 0.7];
+/// Sides (fractions) of the centred crop views of a reference video frame
+/// ([`reference_video_views`]; its 90 % and 94 % grids have no centred offset).
+const CENTRED_VIDEO_CROPS: [f32; 2] = [0.85, 0.8];
+
+/// How far past the turned picture's edge a kept window's corner may reach, fraction of the
+/// window: a sliver of fill in a corner moves a PDQ hash a few bits, a missing crop view
+/// many more.
+const DEROTATE_SLACK: f32 = 0.03;
+
+/// Largest side (fraction) of a centred window of a `width` x `height` frame that lies
+/// inside the frame's own picture once the frame, turned by `degrees` on its canvas, is
+/// turned back: the window's corners, turned, must stay inside the canvas.
+pub fn derotated_window(width: u32, height: u32, degrees: f32) -> f32 {
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (s, c) = (s.abs(), c.abs());
+    let (hw, hh) = (width as f32 / 2.0, height.max(1) as f32 / 2.0);
+    let by_width = hw / (hw * c + hh * s);
+    let by_height = hh / (hw * s + hh * c);
+    by_width.min(by_height).min(1.0)
+}
+
+/// Views searched for an upload of `width` x `height` turned by `degrees` on its own canvas
+/// ([`super::rotation::detect`]): turned back and cut to each of the references' centred
+/// crop sizes (of a still image when `still`, of a video frame otherwise) that the
+/// turned-away corners leave whole (within [`DEROTATE_SLACK`]).
+pub fn derotated_views(width: u32, height: u32, degrees: f32, still: bool) -> Vec<View> {
+    let fits = derotated_window(width, height, degrees) + DEROTATE_SLACK;
+    let sizes: &[f32] = if still {
+        &CENTRED_IMAGE_CROPS
+    } else {
+        &CENTRED_VIDEO_CROPS
+    };
+    sizes
+        .iter()
+        .copied()
+        .filter(|&keep| keep <= fits)
+        .map(|keep| View::Derotate { degrees, keep })
+        .collect()
+}
+
 /// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges):
 /// `p` itself, borrowed, when it already fits.
 pub fn downscale(p: &Picture, max_side: u32) -> Cow<'_, Picture> {
@@ -368,6 +424,19 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
             crop_rect(&view, p.width, p.height).map(|(x, y, w, h)| p.crop(x, y, w, h))
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
+        View::Derotate { degrees, keep } => {
+            let turned = rotate(p, -degrees);
+            let rect = crop_rect(
+                &View::Crop {
+                    scale: keep,
+                    x: (1.0 - keep) / 2.0,
+                    y: (1.0 - keep) / 2.0,
+                },
+                p.width,
+                p.height,
+            )?;
+            Some(turned.crop(rect.0, rect.1, rect.2, rect.3))
+        }
         View::ContentBlock => super::content_block::content_block(p)
             .map(|block| enlarge(&block, VIEW_MAX_SIDE).into_owned()),
         View::FrameBars => super::borders::detect(&[p], super::borders::BorderMode::UniformBars)
@@ -522,5 +591,78 @@ mod tests {
         assert_eq!(&big.luma[..8], &big.luma[24..]);
         assert!(matches!(enlarge(&p, 4), Cow::Borrowed(_)));
         assert!(matches!(enlarge(&p, 3), Cow::Borrowed(_)));
+    }
+
+    /// The window left whole by a turn, against the corners worked out by hand (16:9 at 7°:
+    /// the turned window's corner must stay under half the height), the views kept for it,
+    /// and a turned and turned-back picture against its centred crop.
+    #[test]
+    fn derotated_windows_and_views() {
+        let at7 = derotated_window(1280, 720, 7.0);
+        let (s, c) = 7f32.to_radians().sin_cos();
+        assert!(
+            (at7 - 360.0 / (640.0 * s + 360.0 * c)).abs() < 1e-5,
+            "{at7}"
+        );
+        assert!((0.82..0.83).contains(&at7), "{at7}");
+        assert_eq!(derotated_window(1280, 720, -7.0), at7);
+        assert_eq!(derotated_window(640, 480, 0.0), 1.0);
+        let keeps = |v: Vec<View>| -> Vec<f32> {
+            v.iter()
+                .map(|v| match v {
+                    View::Derotate { keep, .. } => *keep,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(keeps(derotated_views(1280, 720, 7.0, false)), [0.85, 0.8]);
+        assert_eq!(
+            keeps(derotated_views(1280, 720, 15.0, false)),
+            Vec::<f32>::new()
+        );
+        assert_eq!(keeps(derotated_views(800, 600, -15.0, true)), [0.7]);
+        assert_eq!(
+            keeps(derotated_views(800, 600, 3.0, true)),
+            [0.9, 0.85, 0.7]
+        );
+        // Turned 7° and back: the centred 80 % is the picture's own, bar interpolation.
+        let (w, h) = (320u32, 180u32);
+        let p = Picture {
+            width: w,
+            height: h,
+            luma: (0..w * h)
+                .map(|i| {
+                    let (x, y) = ((i % w) as f32, (i / w) as f32);
+                    128.0 + 80.0 * (x / 23.0).sin() * (y / 19.0).cos()
+                })
+                .collect(),
+        };
+        let turned = render(View::Rotate(7.0), &p).unwrap();
+        let back = render(
+            View::Derotate {
+                degrees: 7.0,
+                keep: 0.8,
+            },
+            &turned,
+        )
+        .unwrap();
+        let crop = render(
+            View::Crop {
+                scale: 0.8,
+                x: 0.1,
+                y: 0.1,
+            },
+            &p,
+        )
+        .unwrap();
+        assert_eq!((back.width, back.height), (crop.width, crop.height));
+        let mean = back
+            .luma
+            .iter()
+            .zip(&crop.luma)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / back.luma.len() as f32;
+        assert!(mean < 3.0, "{mean}");
     }
 }

@@ -1,0 +1,183 @@
+//! Rotation detection: an upload turned by a few degrees about its centre on its own canvas
+//! (`ffmpeg -vf rotate`, an editor's "rotate" slider) has four corners of fill (black, or any
+//! one colour) bounded by straight lines, whose shape gives the angle. Turned back by that
+//! angle and cut to a centred window that the fill does not reach, the upload is the original
+//! picture again, which the references' centred crop views hold; a PDQ hash of the upload as
+//! it is, 3° off, is 80+ bits from every view.
+//!
+//! The fill is what stays the same in every frame at the level of the corners; the angle is
+//! the one, on a grid of [`ANGLE_STEP`] up to [`MAX_ANGLE`], whose predicted corners (the
+//! pixels [`super::views`]' rotation leaves outside the turned picture) best overlap the fill
+//! near the frame's edges (intersection over union).
+
+use super::Picture;
+
+/// Largest angle looked for, degrees.
+pub const MAX_ANGLE: f32 = 20.0;
+/// Smallest angle reported, degrees (below it the hashes and crop views already match).
+pub const MIN_ANGLE: f32 = 1.5;
+/// Step of the angles tried, degrees.
+pub const ANGLE_STEP: f32 = 0.25;
+/// Largest change of a fill pixel over the frames, and largest difference from the corners'
+/// level (0–255 luma).
+const FILL_TOLERANCE: f32 = 12.0;
+/// Smallest overlap (intersection over union) of the predicted and the found corners.
+const MIN_OVERLAP: f32 = 0.6;
+/// Largest share of the sample points inside the turned picture (near its corners) that may
+/// look like fill.
+const MAX_FILL_INSIDE: f32 = 0.25;
+/// Sample points across the longer side (the fill is measured on a grid, not every pixel).
+const GRID: usize = 160;
+
+/// The angle in degrees (counter-clockwise positive, as [`super::views::View::Rotate`]) by
+/// which `frames` (same size, at least 32 px a side) were turned on their own canvas, when
+/// their corners are fill of that shape; `None` otherwise (the usual case: a corner that
+/// moves, or corners of different levels, end the search at once).
+pub fn detect(frames: &[&Picture]) -> Option<f32> {
+    let first = frames.first()?;
+    let (w, h) = (first.width as usize, first.height as usize);
+    if w < 32 || h < 32 || frames.iter().any(|f| f.luma.len() != w * h) {
+        return None;
+    }
+    let step = (w.max(h) / GRID).max(1);
+    let range = |x: usize, y: usize| {
+        let values = frames.iter().map(|f| f.luma[y * w + x]);
+        let (lo, hi) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        (lo, hi)
+    };
+    // The four corners: steady, and of one level.
+    let corners = [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)].map(|(x, y)| range(x, y));
+    let level = corners.iter().map(|&(lo, hi)| (lo + hi) / 2.0).sum::<f32>() / 4.0;
+    if corners
+        .iter()
+        .any(|&(lo, hi)| hi - lo > FILL_TOLERANCE || (lo - level).abs() > FILL_TOLERANCE)
+    {
+        return None;
+    }
+    // Sample points where a corner can reach (outside the turned picture at the widest
+    // angle), and which of them are fill.
+    let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
+    let mut points: Vec<(f32, f32, bool)> = Vec::new();
+    for y in (0..h).step_by(step) {
+        for x in (0..w).step_by(step) {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            if !outside(dx, dy, cx, cy, MAX_ANGLE) && !outside(dx, dy, cx, cy, -MAX_ANGLE) {
+                continue;
+            }
+            let (lo, hi) = range(x, y);
+            let fill = hi - lo <= FILL_TOLERANCE
+                && (lo - level).abs() <= FILL_TOLERANCE
+                && (hi - level).abs() <= FILL_TOLERANCE;
+            points.push((dx, dy, fill));
+        }
+    }
+    let steps = (MAX_ANGLE / ANGLE_STEP).round() as i32;
+    let mut best: Option<(f32, f32)> = None;
+    for k in -steps..=steps {
+        let angle = k as f32 * ANGLE_STEP;
+        if angle.abs() < MIN_ANGLE {
+            continue;
+        }
+        let (mut both, mut either) = (0usize, 0usize);
+        for &(dx, dy, fill) in &points {
+            let predicted = outside(dx, dy, cx, cy, angle);
+            both += (predicted && fill) as usize;
+            either += (predicted || fill) as usize;
+        }
+        let overlap = both as f32 / either.max(1) as f32;
+        if best.is_none_or(|(_, o)| overlap > o) {
+            best = Some((angle, overlap));
+        }
+    }
+    let (angle, overlap) = best?;
+    // The picture itself must not look like fill (a blank or steady dark frame matches every
+    // wedge).
+    let (mut inside, mut inside_fill) = (0usize, 0usize);
+    for &(dx, dy, fill) in &points {
+        if !outside(dx, dy, cx, cy, angle) {
+            inside += 1;
+            inside_fill += fill as usize;
+        }
+    }
+    let picture_like_fill = inside_fill as f32 > MAX_FILL_INSIDE * inside.max(1) as f32;
+    (overlap >= MIN_OVERLAP && inside > 0 && !picture_like_fill).then_some(angle)
+}
+
+/// True when the pixel at `(dx, dy)` from the centre `(cx, cy)` lies outside the picture
+/// turned by `degrees`, as [`super::views`]' rotation maps it (source = R(-θ) · destination).
+fn outside(dx: f32, dy: f32, cx: f32, cy: f32, degrees: f32) -> bool {
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (sx, sy) = (c * dx - s * dy, s * dx + c * dy);
+    sx.abs() > cx || sy.abs() > cy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::views::{render, View};
+
+    /// Smooth texture that moves from frame to frame.
+    fn footage(w: u32, h: u32, seed: u32) -> Picture {
+        let luma = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let phase = seed as f32 * 3.0;
+                120.0 + 60.0 * ((x + phase) / 17.0).sin() * ((y - phase) / 11.0).cos() + 30.0
+            })
+            .collect();
+        Picture {
+            width: w,
+            height: h,
+            luma,
+        }
+    }
+
+    #[test]
+    fn finds_the_angle_of_a_turned_video() {
+        for angle in [-12.0f32, -7.0, -3.0, 2.0, 3.0, 6.5, 15.0] {
+            let frames: Vec<Picture> = (0..6)
+                .map(|s| render(View::Rotate(angle), &footage(320, 180, s)).unwrap())
+                .collect();
+            let refs: Vec<&Picture> = frames.iter().collect();
+            let found = detect(&refs).unwrap_or(f32::NAN);
+            assert!((found - angle).abs() <= ANGLE_STEP, "{angle}: {found}");
+        }
+        // A single turned picture (a photo) too, tall as well as wide.
+        let photo = render(View::Rotate(-10.0), &footage(300, 400, 1)).unwrap();
+        let found = detect(&[&photo]).unwrap_or(f32::NAN);
+        assert!((found + 10.0).abs() <= ANGLE_STEP, "{found}");
+    }
+
+    #[test]
+    fn no_angle_without_turned_corners() {
+        let frames: Vec<Picture> = (0..6).map(|s| footage(320, 180, s)).collect();
+        let refs: Vec<&Picture> = frames.iter().collect();
+        assert_eq!(detect(&refs), None);
+        // Letterbox bars: steady corners of one level, but no wedge.
+        let barred: Vec<Picture> = frames
+            .iter()
+            .map(|f| {
+                let mut b = f.clone();
+                b.luma[..320 * 20].fill(0.0);
+                b.luma[320 * 160..].fill(0.0);
+                b
+            })
+            .collect();
+        let refs: Vec<&Picture> = barred.iter().collect();
+        assert_eq!(detect(&refs), None);
+        // Under the smallest angle: nothing to turn back.
+        let slight: Vec<Picture> = frames
+            .iter()
+            .map(|f| render(View::Rotate(0.5), f).unwrap())
+            .collect();
+        let refs: Vec<&Picture> = slight.iter().collect();
+        assert_eq!(detect(&refs), None);
+        // Blank.
+        let blank = Picture {
+            width: 64,
+            height: 64,
+            luma: vec![0.0; 64 * 64],
+        };
+        assert_eq!(detect(&[&blank]), None);
+    }
+}
