@@ -6,7 +6,8 @@
 //! it is, 3° off, is 80+ bits from every view.
 //!
 //! The fill is what stays the same in every frame at the level of the corners; the angle is
-//! the one, on a grid of [`ANGLE_STEP`] up to [`MAX_ANGLE`], whose predicted corners (the
+//! the one, on a grid of [`ANGLE_STEP`] up to [`MAX_ANGLE`] (whole degrees first, then the
+//! steps within a degree of the best), whose predicted corners (the
 //! pixels [`super::views`]' rotation leaves outside the turned picture) best overlap the fill
 //! near the frame's edges (intersection over union).
 
@@ -71,24 +72,36 @@ pub fn detect(frames: &[&Picture]) -> Option<f32> {
             points.push((dx, dy, fill));
         }
     }
-    let steps = (MAX_ANGLE / ANGLE_STEP).round() as i32;
-    let mut best: Option<(f32, f32)> = None;
-    for k in -steps..=steps {
-        let angle = k as f32 * ANGLE_STEP;
-        if angle.abs() < MIN_ANGLE {
-            continue;
-        }
+    let overlap_at = |angle: f32| {
         let (mut both, mut either) = (0usize, 0usize);
         for &(dx, dy, fill) in &points {
             let predicted = outside(dx, dy, cx, cy, angle);
             both += (predicted && fill) as usize;
             either += (predicted || fill) as usize;
         }
-        let overlap = both as f32 / either.max(1) as f32;
-        if best.is_none_or(|(_, o)| overlap > o) {
-            best = Some((angle, overlap));
-        }
-    }
+        both as f32 / either.max(1) as f32
+    };
+    // Whole degrees first, then the steps around the best of them (the overlap rises
+    // steadily towards the true angle, from a degree away as from a step away).
+    let best_of = |angles: &mut dyn Iterator<Item = f32>| {
+        angles
+            .map(|a| (a, overlap_at(a)))
+            .fold(None, |best: Option<(f32, f32)>, (a, o)| {
+                if best.is_none_or(|(_, bo)| o > bo) {
+                    Some((a, o))
+                } else {
+                    best
+                }
+            })
+    };
+    let whole = MAX_ANGLE as i32;
+    let (coarse, _) = best_of(&mut (-whole..=whole).filter(|&k| k != 0).map(|k| k as f32))?;
+    let per_degree = (1.0 / ANGLE_STEP).round() as i32;
+    let best = best_of(
+        &mut (-per_degree..=per_degree)
+            .map(|k| coarse + k as f32 * ANGLE_STEP)
+            .filter(|a| (MIN_ANGLE..=MAX_ANGLE).contains(&a.abs())),
+    );
     let (angle, overlap) = best?;
     // The picture itself must not look like fill (a blank or steady dark frame matches every
     // wedge).
@@ -134,7 +147,7 @@ mod tests {
 
     #[test]
     fn finds_the_angle_of_a_turned_video() {
-        for angle in [-12.0f32, -7.0, -3.0, 2.0, 3.0, 6.5, 15.0] {
+        for angle in [-19.5f32, -12.0, -7.0, -3.0, 1.75, 2.0, 3.0, 6.5, 15.0] {
             let frames: Vec<Picture> = (0..6)
                 .map(|s| render(View::Rotate(angle), &footage(320, 180, s)).unwrap())
                 .collect();

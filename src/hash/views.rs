@@ -425,17 +425,13 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
         }
         View::Rotate(degrees) => Some(rotate(p, degrees)),
         View::Derotate { degrees, keep } => {
-            let turned = rotate(p, -degrees);
-            let rect = crop_rect(
-                &View::Crop {
-                    scale: keep,
-                    x: (1.0 - keep) / 2.0,
-                    y: (1.0 - keep) / 2.0,
-                },
-                p.width,
-                p.height,
-            )?;
-            Some(turned.crop(rect.0, rect.1, rect.2, rect.3))
+            let centred = View::Crop {
+                scale: keep,
+                x: (1.0 - keep) / 2.0,
+                y: (1.0 - keep) / 2.0,
+            };
+            let window = crop_rect(&centred, p.width, p.height)?;
+            Some(rotate_window(p, -degrees, window))
         }
         View::ContentBlock => super::content_block::content_block(p)
             .map(|block| enlarge(&block, VIEW_MAX_SIDE).into_owned()),
@@ -446,31 +442,44 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
 
 /// Bilinear rotation about the centre, same canvas, black outside.
 fn rotate(p: &Picture, degrees: f32) -> Picture {
+    rotate_window(p, degrees, (0, 0, p.width, p.height))
+}
+
+/// The window `(x, y, width, height)` (pixels, clamped to the canvas) of `p` rotated by
+/// `degrees` about its centre on its own canvas, black outside the turned picture; only the
+/// window's pixels are computed.
+fn rotate_window(p: &Picture, degrees: f32, window: (u32, u32, u32, u32)) -> Picture {
     let (w, h) = (p.width as usize, p.height as usize);
+    let x0w = (window.0 as usize).min(w);
+    let y0w = (window.1 as usize).min(h);
+    let ww = (window.2 as usize).min(w - x0w);
+    let wh = (window.3 as usize).min(h - y0w);
     let (s, c) = degrees.to_radians().sin_cos();
     let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
-    let mut luma = vec![0.0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+    let (max_x, max_y) = ((w.max(1) - 1) as f32, (h.max(1) - 1) as f32);
+    let mut luma = vec![0.0f32; ww * wh];
+    for (row, out) in luma.chunks_exact_mut(ww.max(1)).enumerate() {
+        let dy = (y0w + row) as f32 - cy;
+        for (col, value) in out.iter_mut().enumerate() {
+            let dx = (x0w + col) as f32 - cx;
             // Inverse mapping: source = R(-θ) · destination (y axis points down).
             let sx = c * dx - s * dy + cx;
             let sy = s * dx + c * dy + cy;
-            if sx < 0.0 || sy < 0.0 || sx > (w - 1) as f32 || sy > (h - 1) as f32 {
+            if !(0.0..=max_x).contains(&sx) || !(0.0..=max_y).contains(&sy) {
                 continue;
             }
-            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x0, y0) = (sx as usize, sy as usize);
             let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
             let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            let at = |xx: usize, yy: usize| p.luma[yy * w + xx];
-            let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
-            let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
-            luma[y * w + x] = top * (1.0 - fy) + bottom * fy;
+            let (top, bottom) = (&p.luma[y0 * w..], &p.luma[y1 * w..]);
+            let upper = top[x0] + (top[x1] - top[x0]) * fx;
+            let lower = bottom[x0] + (bottom[x1] - bottom[x0]) * fx;
+            *value = upper + (lower - upper) * fy;
         }
     }
     Picture {
-        width: p.width,
-        height: p.height,
+        width: ww as u32,
+        height: wh as u32,
         luma,
     }
 }
