@@ -165,6 +165,10 @@ pub struct Fingerprint {
     /// at most 512 px), kept for its keypoints ([`crate::hash::keypoints`]); `None` for a
     /// video and in [`Role::Plain`] fingerprints.
     pub still: Option<Picture>,
+    /// For an upload turned a few degrees on its own canvas (corners of fill): the angle,
+    /// degrees, counter-clockwise positive, that [`crate::hash::rotation::detect`] found and
+    /// its turned-back views ([`View::Derotate`]) undo; `None` otherwise and for references.
+    pub turned_degrees: Option<f32>,
 }
 
 impl Fingerprint {
@@ -240,6 +244,7 @@ fn fingerprint_with(
         still: None,
         copy_static_views,
         last_full: None,
+        turned: None,
     };
     let info = media::decode_file(path, options, &mut |frame| {
         state.push(frame);
@@ -259,6 +264,7 @@ fn fingerprint_with(
         active_area: state.area,
         decoder: info.decoder,
         still: state.still,
+        turned_degrees: state.turned,
     })
 }
 
@@ -281,6 +287,8 @@ struct Hashing<'a> {
     copy_static_views: bool,
     /// References: the last video frame hashed with every view.
     last_full: Option<FullFrame>,
+    /// Uploads: the angle the upload was turned by on its own canvas, degrees.
+    turned: Option<f32>,
 }
 
 /// A reference video frame hashed with every view, which the next frames may repeat.
@@ -349,7 +357,8 @@ impl Hashing<'_> {
         };
         // An upload turned a few degrees on its own canvas: turned back, its centred crops.
         if self.role == Role::Query {
-            if let Some(degrees) = rotation::detect(&pictures) {
+            self.turned = rotation::detect(&pictures);
+            if let Some(degrees) = self.turned {
                 let p = &self.pending[0].picture;
                 self.views
                     .extend(views::derotated_views(p.width, p.height, degrees, still));

@@ -114,6 +114,9 @@ fn turned_uploads_are_infringing_and_a_turned_clean_video_is_not() {
         let m = &report.matches[0];
         assert_eq!(m.title, "v_intel_person", "{m:?}");
         assert!(m.query_end_ms - m.query_start_ms >= 5000, "{m:?}");
+        // ffmpeg turns clockwise for a positive angle; the report counts counter-clockwise.
+        let turned = m.turned_degrees.unwrap_or(f64::NAN);
+        assert!((turned + f64::from(degrees)).abs() <= 0.75, "{m:?}");
     }
     let upload = dir.path().join("turned_photo.jpg");
     turned(&photo, None, 10, "black", &upload);

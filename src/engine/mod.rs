@@ -352,6 +352,7 @@ impl Engine {
                     verdict,
                     reason,
                     keypoint_inliers: None,
+                    turned_degrees: fp.turned_degrees.map(f64::from),
                 })
             })
             .collect();

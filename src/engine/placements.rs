@@ -85,5 +85,6 @@ fn placement_report(
         verdict,
         reason,
         keypoint_inliers: Some(p.inliers),
+        turned_degrees: None,
     }
 }

@@ -387,6 +387,11 @@ fn match_block(
     if m.transform != "none" {
         facts.push(format!("transform {}", esc(&m.transform)));
     }
+    if let Some(degrees) = m.turned_degrees {
+        facts.push(format!(
+            "turned {degrees:.2}° on its canvas (turned back to match)"
+        ));
+    }
     if m.cropped {
         facts.push("found in the upload's active area (borders removed)".into());
     }

@@ -75,6 +75,10 @@ pub struct MatchReport {
     /// ([`crate::search::local`]): how many agree on the placement. Absent for hash matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keypoint_inliers: Option<u32>,
+    /// The upload was turned this many degrees (counter-clockwise positive, 1.5–20) on its
+    /// own canvas, corners filled, and matched once turned back. Absent when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turned_degrees: Option<f64>,
 }
 
 /// The result for one upload: one JSON Lines object.

@@ -43,6 +43,9 @@ pub fn render(reports: &[QueryReport]) -> String {
             if m.transform != "none" {
                 notes.push(m.transform.clone());
             }
+            if let Some(degrees) = m.turned_degrees {
+                notes.push(format!("turned {degrees:.2}°"));
+            }
             if let Some(n) = m.keypoint_inliers {
                 notes.push(format!("crop placed by {n} keypoints"));
             }

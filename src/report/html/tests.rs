@@ -21,6 +21,7 @@ fn m(q: (i64, i64), r: (i64, i64), transform: &str) -> MatchReport {
         verdict: VerdictKind::Infringing,
         reason: "because".into(),
         keypoint_inliers: None,
+        turned_degrees: None,
     }
 }
 
