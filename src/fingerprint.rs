@@ -46,6 +46,11 @@ pub const STRETCH_BELOW_QUALITY: u8 = 50;
 /// IoU 0.949 -> 0.947 on reference ranges).
 pub const NEAR_DUPLICATE_LUMA: f32 = 1.5;
 
+/// Views of a reference frame that keep under this share of its active area (numerator,
+/// denominator) are hashed on every frame, never copied from a frame it repeats
+/// ([`NEAR_DUPLICATE_LUMA`]).
+pub const NARROW_VIEW_AREA: (u64, u64) = (1, 2);
+
 /// Largest Hamming distance between the view 0 hashes of a frame and of the frame it repeats
 /// ([`NEAR_DUPLICATE_LUMA`]).
 pub const NEAR_DUPLICATE_BITS: u32 = 8;
@@ -529,7 +534,41 @@ impl Hashing<'_> {
         self.frames
             .extend(stretched_view(self.hasher, t_ms, active, plain.quality));
         self.frames.push(FrameHash::new(t_ms, 0, plain));
-        let copies = last.views.iter().map(|&f| FrameHash { t_ms, ..f });
+        // Narrow windows are hashed again: a small change of a static shot is a large change
+        // of a window that keeps a third of it (a talking head in the samples: a copied 9:16
+        // window was 34 bits from its own hash, the wider views at most 22).
+        let (narrow, rects): (Vec<u8>, Vec<_>) = last
+            .views
+            .iter()
+            .filter_map(|f| {
+                let view = self.views.get(usize::from(f.view))?;
+                let rect = views::crop_rect(view, small.width, small.height)?;
+                let area = u64::from(rect.2) * u64::from(rect.3);
+                let narrow = !view.is_whole_frame()
+                    && area * NARROW_VIEW_AREA.1
+                        < u64::from(small.width * small.height) * NARROW_VIEW_AREA.0;
+                narrow.then_some((f.view, rect))
+            })
+            .unzip();
+        let rehashed = self.hasher.hash_crops_upright(small, &rects);
+        let copies = last
+            .views
+            .iter()
+            .map(|&f| match narrow.iter().position(|&v| v == f.view) {
+                Some(i) => {
+                    let (hash, quality) = rehashed[i];
+                    FrameHash::new(
+                        t_ms,
+                        f.view,
+                        PictureHash {
+                            hash,
+                            quality,
+                            dihedral: [hash; 8],
+                        },
+                    )
+                }
+                None => FrameHash { t_ms, ..f },
+            });
         self.frames.extend(copies);
         true
     }

@@ -288,11 +288,8 @@ mod tests {
         assert_eq!(Algorithm::Phash.scale_radius(31), 8);
     }
 
-    /// One filter pass for every crop: the whole picture's hash is PDQ's exactly, a crop's
-    /// within a few bits of PDQ of the crop.
-    #[test]
-    fn one_filter_crops_whole_exact_crops_close() {
-        let (w, h) = (288u32, 512u32);
+    /// A `w` x `h` picture of smooth texture at integer levels.
+    fn textured(w: u32, h: u32) -> Picture {
         let luma: Vec<f32> = (0..w * h)
             .map(|i| {
                 let (x, y) = ((i % w) as f32, (i / w) as f32);
@@ -300,11 +297,19 @@ mod tests {
                     .round()
             })
             .collect();
-        let p = Picture {
+        Picture {
             width: w,
             height: h,
             luma,
-        };
+        }
+    }
+
+    /// One filter pass for every crop: the whole picture's hash is PDQ's exactly, a crop's
+    /// within a few bits of PDQ of the crop.
+    #[test]
+    fn one_filter_crops_whole_exact_crops_close() {
+        let (w, h) = (288u32, 512u32);
+        let p = textured(w, h);
         let crops = [(0, 0, w, h), (29, 51, 230, 410), (0, 175, 288, 162)];
         let got = PdqHasher.hash_crops_one_filter(&p, &crops);
         assert_eq!(got[0], PdqHasher.hash(&p));
@@ -323,18 +328,7 @@ mod tests {
     #[test]
     fn lone_crops_close_to_their_pdq() {
         let (w, h) = (512u32, 288u32);
-        let luma: Vec<f32> = (0..w * h)
-            .map(|i| {
-                let (x, y) = ((i % w) as f32, (i / w) as f32);
-                (128.0 + 60.0 * (x / 23.0).sin() * (y / 31.0).cos() + 40.0 * (x * y / 5000.0).sin())
-                    .round()
-            })
-            .collect();
-        let p = Picture {
-            width: w,
-            height: h,
-            luma,
-        };
+        let p = textured(w, h);
         // Windows (4, 3), (2, 3) and (3, 3): each crop alone with its own.
         let crops = [(0, 0, w, h), (175, 0, 162, 288), (112, 0, 288, 288)];
         let got = PdqHasher.hash_crops(&p, &crops);
