@@ -366,7 +366,7 @@ impl Hashing<'_> {
             if let Some(degrees) = self.turned {
                 let p = &self.pending[0].picture;
                 self.views
-                    .extend(views::derotated_views(p.width, p.height, degrees, still));
+                    .extend(rotation::derotated_views(p.width, p.height, degrees, still));
             }
         }
         self.decided = true;

@@ -279,49 +279,6 @@ pub fn query_video_views(width: u32, height: u32) -> Vec<View> {
     v
 }
 
-/// Sides (fractions) of the centred crop views of a reference still image
-/// ([`reference_image_views`]).
-const CENTRED_IMAGE_CROPS: [f32; 3] = [0.9, 0.85, 0.7];
-/// Sides (fractions) of the centred crop views of a reference video frame
-/// ([`reference_video_views`]; its 90 % and 94 % grids have no centred offset).
-const CENTRED_VIDEO_CROPS: [f32; 2] = [0.85, 0.8];
-
-/// How far past the turned picture's edge a kept window's corner may reach, fraction of the
-/// window: a sliver of fill in a corner moves a PDQ hash a few bits, a missing crop view
-/// many more.
-const DEROTATE_SLACK: f32 = 0.03;
-
-/// Largest side (fraction) of a centred window of a `width` x `height` frame that lies
-/// inside the frame's own picture once the frame, turned by `degrees` on its canvas, is
-/// turned back: the window's corners, turned, must stay inside the canvas.
-pub fn derotated_window(width: u32, height: u32, degrees: f32) -> f32 {
-    let (s, c) = degrees.to_radians().sin_cos();
-    let (s, c) = (s.abs(), c.abs());
-    let (hw, hh) = (width as f32 / 2.0, height.max(1) as f32 / 2.0);
-    let by_width = hw / (hw * c + hh * s);
-    let by_height = hh / (hw * s + hh * c);
-    by_width.min(by_height).min(1.0)
-}
-
-/// Views searched for an upload of `width` x `height` turned by `degrees` on its own canvas
-/// ([`super::rotation::detect`]): turned back and cut to each of the references' centred
-/// crop sizes (of a still image when `still`, of a video frame otherwise) that the
-/// turned-away corners leave whole (within [`DEROTATE_SLACK`]).
-pub fn derotated_views(width: u32, height: u32, degrees: f32, still: bool) -> Vec<View> {
-    let fits = derotated_window(width, height, degrees) + DEROTATE_SLACK;
-    let sizes: &[f32] = if still {
-        &CENTRED_IMAGE_CROPS
-    } else {
-        &CENTRED_VIDEO_CROPS
-    };
-    sizes
-        .iter()
-        .copied()
-        .filter(|&keep| keep <= fits)
-        .map(|keep| View::Derotate { degrees, keep })
-        .collect()
-}
-
 /// Reduces `p` so that its longer side is at most `max_side` (area average; never enlarges):
 /// `p` itself, borrowed, when it already fits.
 pub fn downscale(p: &Picture, max_side: u32) -> Cow<'_, Picture> {
@@ -423,7 +380,7 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
         View::Crop { .. } | View::Band { .. } | View::Window(_) | View::Part(_) => {
             crop_rect(&view, p.width, p.height).map(|(x, y, w, h)| p.crop(x, y, w, h))
         }
-        View::Rotate(degrees) => Some(rotate(p, degrees)),
+        View::Rotate(degrees) => Some(super::rotation::rotate(p, degrees)),
         View::Derotate { degrees, keep } => {
             let centred = View::Crop {
                 scale: keep,
@@ -431,56 +388,12 @@ pub fn render(view: View, p: &Picture) -> Option<Picture> {
                 y: (1.0 - keep) / 2.0,
             };
             let window = crop_rect(&centred, p.width, p.height)?;
-            Some(rotate_window(p, -degrees, window))
+            Some(super::rotation::rotate_window(p, -degrees, window))
         }
         View::ContentBlock => super::content_block::content_block(p)
             .map(|block| enlarge(&block, VIEW_MAX_SIDE).into_owned()),
         View::FrameBars => super::borders::detect(&[p], super::borders::BorderMode::UniformBars)
             .map(|area| area.apply(p)),
-    }
-}
-
-/// Bilinear rotation about the centre, same canvas, black outside.
-fn rotate(p: &Picture, degrees: f32) -> Picture {
-    rotate_window(p, degrees, (0, 0, p.width, p.height))
-}
-
-/// The window `(x, y, width, height)` (pixels, clamped to the canvas) of `p` rotated by
-/// `degrees` about its centre on its own canvas, black outside the turned picture; only the
-/// window's pixels are computed.
-fn rotate_window(p: &Picture, degrees: f32, window: (u32, u32, u32, u32)) -> Picture {
-    let (w, h) = (p.width as usize, p.height as usize);
-    let x0w = (window.0 as usize).min(w);
-    let y0w = (window.1 as usize).min(h);
-    let ww = (window.2 as usize).min(w - x0w);
-    let wh = (window.3 as usize).min(h - y0w);
-    let (s, c) = degrees.to_radians().sin_cos();
-    let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
-    let (max_x, max_y) = ((w.max(1) - 1) as f32, (h.max(1) - 1) as f32);
-    let mut luma = vec![0.0f32; ww * wh];
-    for (row, out) in luma.chunks_exact_mut(ww.max(1)).enumerate() {
-        let dy = (y0w + row) as f32 - cy;
-        for (col, value) in out.iter_mut().enumerate() {
-            let dx = (x0w + col) as f32 - cx;
-            // Inverse mapping: source = R(-θ) · destination (y axis points down).
-            let sx = c * dx - s * dy + cx;
-            let sy = s * dx + c * dy + cy;
-            if !(0.0..=max_x).contains(&sx) || !(0.0..=max_y).contains(&sy) {
-                continue;
-            }
-            let (x0, y0) = (sx as usize, sy as usize);
-            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            let (top, bottom) = (&p.luma[y0 * w..], &p.luma[y1 * w..]);
-            let upper = top[x0] + (top[x1] - top[x0]) * fx;
-            let lower = bottom[x0] + (bottom[x1] - bottom[x0]) * fx;
-            *value = upper + (lower - upper) * fy;
-        }
-    }
-    Picture {
-        width: ww as u32,
-        height: wh as u32,
-        luma,
     }
 }
 
@@ -600,78 +513,5 @@ mod tests {
         assert_eq!(&big.luma[..8], &big.luma[24..]);
         assert!(matches!(enlarge(&p, 4), Cow::Borrowed(_)));
         assert!(matches!(enlarge(&p, 3), Cow::Borrowed(_)));
-    }
-
-    /// The window left whole by a turn, against the corners worked out by hand (16:9 at 7°:
-    /// the turned window's corner must stay under half the height), the views kept for it,
-    /// and a turned and turned-back picture against its centred crop.
-    #[test]
-    fn derotated_windows_and_views() {
-        let at7 = derotated_window(1280, 720, 7.0);
-        let (s, c) = 7f32.to_radians().sin_cos();
-        assert!(
-            (at7 - 360.0 / (640.0 * s + 360.0 * c)).abs() < 1e-5,
-            "{at7}"
-        );
-        assert!((0.82..0.83).contains(&at7), "{at7}");
-        assert_eq!(derotated_window(1280, 720, -7.0), at7);
-        assert_eq!(derotated_window(640, 480, 0.0), 1.0);
-        let keeps = |v: Vec<View>| -> Vec<f32> {
-            v.iter()
-                .map(|v| match v {
-                    View::Derotate { keep, .. } => *keep,
-                    other => panic!("{other:?}"),
-                })
-                .collect()
-        };
-        assert_eq!(keeps(derotated_views(1280, 720, 7.0, false)), [0.85, 0.8]);
-        assert_eq!(
-            keeps(derotated_views(1280, 720, 15.0, false)),
-            Vec::<f32>::new()
-        );
-        assert_eq!(keeps(derotated_views(800, 600, -15.0, true)), [0.7]);
-        assert_eq!(
-            keeps(derotated_views(800, 600, 3.0, true)),
-            [0.9, 0.85, 0.7]
-        );
-        // Turned 7° and back: the centred 80 % is the picture's own, bar interpolation.
-        let (w, h) = (320u32, 180u32);
-        let p = Picture {
-            width: w,
-            height: h,
-            luma: (0..w * h)
-                .map(|i| {
-                    let (x, y) = ((i % w) as f32, (i / w) as f32);
-                    128.0 + 80.0 * (x / 23.0).sin() * (y / 19.0).cos()
-                })
-                .collect(),
-        };
-        let turned = render(View::Rotate(7.0), &p).unwrap();
-        let back = render(
-            View::Derotate {
-                degrees: 7.0,
-                keep: 0.8,
-            },
-            &turned,
-        )
-        .unwrap();
-        let crop = render(
-            View::Crop {
-                scale: 0.8,
-                x: 0.1,
-                y: 0.1,
-            },
-            &p,
-        )
-        .unwrap();
-        assert_eq!((back.width, back.height), (crop.width, crop.height));
-        let mean = back
-            .luma
-            .iter()
-            .zip(&crop.luma)
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f32>()
-            / back.luma.len() as f32;
-        assert!(mean < 3.0, "{mean}");
     }
 }
