@@ -76,8 +76,9 @@ pub fn detect(frames: &[&Picture]) -> Option<f32> {
         }
     }
     // The turned picture's edge is blurred by interpolation and compression, so the fill
-    // seen stops short of it: points of the predicted corners within a sample step of the
-    // edge count neither way (without this, angles came out 0.5° short on ffmpeg's turns).
+    // seen stops short of it: points of the predicted corners within half a sample step of
+    // the edge count neither way (without this, angles came out 0.5° short on ffmpeg's
+    // turns).
     let margin = step as f32 / 2.0;
     let overlap_at = |angle: f32| {
         let (mut both, mut either) = (0usize, 0usize);
