@@ -195,19 +195,52 @@ fn fraction_of((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
 /// has a side along flat background ([`along_background`]: a screen recording's player, whose
 /// persistent edges also run along the page's sidebar, title bar or progress bar, makes larger
 /// film-shaped rectangles that take in a strip of the page), the best candidate without such
-/// a side as well.
+/// a side as well; and the smallest candidate of the best one's rank that lies inside it and
+/// moves one of its sides in (the inset, when the best one reaches out to a persistent edge of
+/// the background beside it: on an upload that shows a film 35 % wide over an old cartoon,
+/// the cartoon's own frame edge 10 px left of the inset).
 fn insets_of(e: &Edges, frames: &[&Picture]) -> Vec<ActiveArea> {
     let candidates = inset_candidates(e);
-    let Some(&best) = candidates.first() else {
+    let Some(&(best, best_rank)) = candidates.first() else {
         return Vec::new();
     };
-    let mut found = vec![fraction_of(best, e.width, e.height)];
+    let mut found = vec![best];
     if along_background(frames, best) {
-        if let Some(&clean) = candidates.iter().find(|&&r| !along_background(frames, r)) {
-            found.push(fraction_of(clean, e.width, e.height));
+        if let Some(&(clean, _)) = candidates
+            .iter()
+            .find(|&&(r, _)| !along_background(frames, r))
+        {
+            found.push(clean);
+        }
+    }
+    // The largest candidate may take in a strip of background whose own persistent edge (the
+    // frame of an old film, a bar) runs beside the inset's side. The smallest candidate of the
+    // same rank inside it that differs from it in one side only is kept as well.
+    let shared = |(a1, a2, b1, b2): Sides| {
+        let (x1, x2, y1, y2) = best;
+        [a1 == x1, a2 == x2, b1 == y1, b2 == y2]
+            .iter()
+            .filter(|&&s| s)
+            .count()
+    };
+    let inside = |(a1, a2, b1, b2): Sides| {
+        let (x1, x2, y1, y2) = best;
+        a1 >= x1 && a2 <= x2 && b1 >= y1 && b2 <= y2
+    };
+    let nested = candidates
+        .iter()
+        .take_while(|&&(_, rank)| rank == best_rank)
+        .filter(|&&(r, _)| r != best && inside(r) && shared(r) == 3)
+        .min_by_key(|&&((x1, x2, y1, y2), _)| (x2 - x1) * (y2 - y1));
+    if let Some(&(smaller, _)) = nested {
+        if !found.contains(&smaller) {
+            found.push(smaller);
         }
     }
     found
+        .into_iter()
+        .map(|r| fraction_of(r, e.width, e.height))
+        .collect()
 }
 
 /// Largest spread (standard deviation, 0–255 luma) of a line of flat background next to an
@@ -253,7 +286,7 @@ fn along_background(frames: &[&Picture], (x1, x2, y1, y2): Sides) -> bool {
 /// The inset candidates among the persistent edges, best first: rectangles covering 8–70 % of the frame whose four
 /// sides are persistent lines or the frame's edge, at least three of them lines, ranked by a
 /// film's aspect ratio, then sides on lines, then area.
-fn inset_candidates(e: &Edges) -> Vec<Sides> {
+fn inset_candidates(e: &Edges) -> Vec<(Sides, (bool, usize))> {
     let (w, h) = (e.width, e.height);
     let (cols, rows) = (&e.cols, &e.rows);
     let mut xs: Vec<(usize, Option<&Line>)> = cols.iter().map(|l| (l.at, Some(l))).collect();
@@ -304,9 +337,12 @@ fn inset_candidates(e: &Edges) -> Vec<Sides> {
     }
     // Best first; among equals, the first found (as the single best was kept before).
     all.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
-    let mut rects: Vec<Sides> = all.into_iter().map(|(_, rect)| rect).collect();
+    let mut rects: Vec<(Sides, (bool, usize))> = all
+        .into_iter()
+        .map(|((aspect, real, _), rect)| (rect, (aspect, real)))
+        .collect();
     let mut seen = std::collections::HashSet::new();
-    rects.retain(|r| seen.insert(*r));
+    rects.retain(|(r, _)| seen.insert(*r));
     rects
 }
 
@@ -542,6 +578,32 @@ mod tests {
         assert!(
             (a.y - 8.0 / 90.0).abs() < 0.03 && (a.h - 36.0 / 90.0).abs() < 0.03,
             "{a:?}"
+        );
+    }
+    /// The background has a persistent edge of its own (a dark frame edge down its left side,
+    /// as an old film's scan shows) a few pixels left of the inset: the rectangle out to it is
+    /// larger and has a film's aspect too (70 x 36, 1.94:1, near 1.85:1). The inset itself
+    /// (64 x 36) is kept beside it.
+    #[test]
+    fn keeps_the_inset_beside_a_background_edge() {
+        let frames: Vec<Picture> = (0..10)
+            .map(|i| {
+                let mut f = frame(i + 1, (20, 46, 64, 36));
+                for y in 0..90 {
+                    for x in 0..14 {
+                        f.luma[y * 160 + x] = 10.0;
+                    }
+                }
+                f
+            })
+            .collect();
+        let refs: Vec<&Picture> = frames.iter().collect();
+        let e = Edges::of(&refs).unwrap();
+        let found = insets_of(&e, &refs);
+        assert_eq!(found[0], fraction_of((14, 84, 46, 82), 160, 90));
+        assert!(
+            found.contains(&fraction_of((20, 84, 46, 82), 160, 90)),
+            "{found:?}"
         );
     }
 }
