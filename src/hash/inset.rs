@@ -24,6 +24,10 @@ const PERSISTENT: f32 = 0.6;
 /// Share of a side's pixels that must be persistent edge (an inset's side over busy footage
 /// measured 0.49–0.58 on the dev picture-in-picture uploads).
 const SIDE_SUPPORT: f32 = 0.5;
+/// Side support asked when no rectangle has [`SIDE_SUPPORT`] on its sides: an inset whose
+/// picture is light at its edges over light footage (a white-table product clip over a pale
+/// cartoon, the dev upload q0155) shows its left and right sides in 43–45 % of their pixels.
+const WEAK_SIDE_SUPPORT: f32 = 0.4;
 /// Lines of each orientation kept as candidates.
 const MAX_LINES: usize = 10;
 
@@ -200,7 +204,10 @@ fn fraction_of((x1, x2, y1, y2): Sides, w: usize, h: usize) -> ActiveArea {
 /// the background beside it: on an upload that shows a film 35 % wide over an old cartoon,
 /// the cartoon's own frame edge 10 px left of the inset).
 fn insets_of(e: &Edges, frames: &[&Picture]) -> Vec<ActiveArea> {
-    let candidates = inset_candidates(e);
+    let mut candidates = inset_candidates(e, SIDE_SUPPORT);
+    if candidates.is_empty() {
+        candidates = inset_candidates(e, WEAK_SIDE_SUPPORT);
+    }
     let Some(&(best, best_rank)) = candidates.first() else {
         return Vec::new();
     };
@@ -283,10 +290,11 @@ fn along_background(frames: &[&Picture], (x1, x2, y1, y2): Sides) -> bool {
         || (row_flat(y2 - 2) && row_flat(y2 - 3))
 }
 
-/// The inset candidates among the persistent edges, best first: rectangles covering 8–70 % of the frame whose four
-/// sides are persistent lines or the frame's edge, at least three of them lines, ranked by a
-/// film's aspect ratio, then sides on lines, then area.
-fn inset_candidates(e: &Edges) -> Vec<(Sides, (bool, usize))> {
+/// The inset candidates among the persistent edges, best first: rectangles covering 8–70 % of
+/// the frame whose four sides are persistent lines (supported along at least `side_support` of
+/// the side) or the frame's edge, at least three of them lines, ranked by a film's aspect
+/// ratio, then sides on lines, then area; each with its rank (aspect, sides on lines).
+fn inset_candidates(e: &Edges, side_support: f32) -> Vec<(Sides, (bool, usize))> {
     let (w, h) = (e.width, e.height);
     let (cols, rows) = (&e.cols, &e.rows);
     let mut xs: Vec<(usize, Option<&Line>)> = cols.iter().map(|l| (l.at, Some(l))).collect();
@@ -294,7 +302,7 @@ fn inset_candidates(e: &Edges) -> Vec<(Sides, (bool, usize))> {
     let mut ys: Vec<(usize, Option<&Line>)> = rows.iter().map(|l| (l.at, Some(l))).collect();
     ys.extend([(0, None), (h, None)]);
     let supported = |line: &Option<&Line>, a: usize, b: usize| -> bool {
-        line.is_none_or(|l| l.support(a, b) >= SIDE_SUPPORT)
+        line.is_none_or(|l| l.support(a, b) >= side_support)
     };
     // Score: a film's aspect, sides on lines, area; and the rectangle.
     let mut all: Vec<((bool, usize, usize), Sides)> = Vec::new();
@@ -604,6 +612,37 @@ mod tests {
         assert!(
             found.contains(&fraction_of((20, 84, 46, 82), 160, 90)),
             "{found:?}"
+        );
+    }
+    /// A 16:9 inset whose left and right sides show in 4 of every 9 rows (44 %; in the others
+    /// the background ramps up to the inset's own level over 20 px beside it, in steps under
+    /// [`EDGE_STEP`]): no rectangle has [`SIDE_SUPPORT`], and the inset is found at
+    /// [`WEAK_SIDE_SUPPORT`].
+    #[test]
+    fn finds_an_inset_with_faint_sides() {
+        let frames: Vec<Picture> = (0..10)
+            .map(|i| {
+                let mut f = frame(i + 1, (48, 30, 64, 36));
+                for y in (30..66).filter(|y| y % 9 < 5) {
+                    for d in 1..=20 {
+                        for x in [48 - d, 111 + d] {
+                            let background = 61.5 + x as f32 / 8.0;
+                            let share = (21 - d) as f32 / 21.0;
+                            f.luma[y * 160 + x] = background + (200.0 - background) * share;
+                        }
+                    }
+                }
+                f
+            })
+            .collect();
+        let refs: Vec<&Picture> = frames.iter().collect();
+        let e = Edges::of(&refs).unwrap();
+        let strong = inset_candidates(&e, SIDE_SUPPORT);
+        assert!(strong.is_empty(), "{strong:?}");
+        let found = insets_of(&e, &refs);
+        assert_eq!(
+            found.first(),
+            Some(&fraction_of((48, 112, 30, 66), 160, 90))
         );
     }
 }
