@@ -16,6 +16,7 @@
 //! the tests. On hashes with no structure (uniform random) every hash is its own centre and the
 //! search is a plain scan of them.
 
+use super::centre_scan::CentreScan;
 use super::Hit;
 use crate::hash::Hash256;
 use rayon::prelude::*;
@@ -44,6 +45,9 @@ pub struct ClusterIndex {
     members: Vec<u32>,
     /// Distance of each member (same positions as `members`) to its centre, bits.
     member_distance: Vec<u8>,
+    /// The centres and radii again, word by word, for the scan that compares a query with
+    /// every centre.
+    scan: CentreScan,
 }
 
 impl ClusterIndex {
@@ -104,7 +108,9 @@ impl ClusterIndex {
                 .map_or(0, |&id| u32::from(distance_of[id as usize]));
         }
         let member_distance = members.iter().map(|&id| distance_of[id as usize]).collect();
+        let scan = CentreScan::new(&centres, &radii);
         ClusterIndex {
+            scan,
             centres,
             radii,
             starts,
@@ -164,20 +170,7 @@ impl ClusterIndex {
     /// Appends to `out` each ball that may hold a hash within `radius` bits of `query` (its
     /// centre within `radius` + its radius), with the distance to its centre.
     fn near_balls(&self, query: &Hash256, radius: u32, out: &mut Vec<(u32, u32)>) {
-        let q = &query.0;
-        for (c, (centre, &ball_radius)) in self.centres.iter().zip(&self.radii).enumerate() {
-            let reach = radius + ball_radius;
-            let h = &centre.0;
-            // Most balls are ruled out by the first half of the bits alone.
-            let half = (q[0] ^ h[0]).count_ones() + (q[1] ^ h[1]).count_ones();
-            if half > reach {
-                continue;
-            }
-            let d = half + (q[2] ^ h[2]).count_ones() + (q[3] ^ h[3]).count_ones();
-            if d <= reach {
-                out.push((c as u32, d));
-            }
-        }
+        self.scan.near(query, radius, out);
     }
 
     /// [`ClusterIndex::search`] for each of `queries` (`out[i]` receives the hits of
@@ -204,6 +197,7 @@ impl ClusterIndex {
         self.centres.capacity() * std::mem::size_of::<Hash256>()
             + (self.radii.capacity() + self.starts.capacity() + self.members.capacity()) * 4
             + self.member_distance.capacity()
+            + self.scan.memory_bytes()
     }
 }
 

@@ -8,6 +8,7 @@
 //! neither pays, go through [`lsh::LshIndex`] (approximate, with the linear scan as its twin).
 
 pub mod bench;
+mod centre_scan;
 pub mod clusters;
 pub mod extend;
 pub mod linear;
