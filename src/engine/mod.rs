@@ -19,7 +19,9 @@ use crate::report::{ErrorReport, MatchReport, QueryReport};
 use crate::sampler::SamplePlan;
 use crate::search::extend::{seed_and_extend, QueryHash, SeedExtend, Timeline};
 use crate::search::local::LocalIndex;
-use crate::search::{linear::LinearIndex, mih::MihIndex, HammingIndex, Hit};
+use crate::search::{
+    linear::LinearIndex, mih::MihIndex, search_many_closest, HammingIndex, Hit, MAX_HITS_PER_QUERY,
+};
 use crate::store::{Catalogue, WorkRow};
 use crate::verdict::{Evidence, Policy, VerdictKind};
 use std::collections::HashMap;
@@ -218,7 +220,14 @@ impl Engine {
         let hits: Vec<Vec<Hit>> = if fp.media == MediaType::Image {
             let hashes: Vec<_> = queries.iter().map(|q| q.hash).collect();
             let mut out = vec![Vec::new(); hashes.len()];
-            self.index.search_many(&hashes, radius, &mut out);
+            search_many_closest(
+                self.index.as_ref(),
+                &hashes,
+                radius,
+                MAX_HITS_PER_QUERY,
+                &|_, _| 0,
+                &mut out,
+            );
             out
         } else {
             let params = SeedExtend {

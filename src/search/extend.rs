@@ -18,7 +18,7 @@
 //! in the tests). Pairs at `radius` far from every seed are not searched: a copy has to show at
 //! least one frame pair within `seed_radius` every `gap_ms` of upload time to be followed.
 
-use super::{HammingIndex, Hit};
+use super::{keep_closest, search_many_closest, HammingIndex, Hit, MAX_HITS_PER_QUERY};
 use crate::hash::Hash256;
 use std::ops::Range;
 
@@ -142,7 +142,9 @@ pub struct QueryHash {
 /// extension at `params.radius` inside the spans of `timeline` the seeds point to, repeated
 /// with each query frame's best extension hit per track as a further seed until no new seed
 /// appears (see the module documentation). `out[i]` receives the hits of `queries[i]` in
-/// increasing id order, without duplicates. `timeline` must describe the ids of `index`.
+/// increasing id order, without duplicates, at most [`MAX_HITS_PER_QUERY`] of them (the
+/// closest; the seeds and each extension round are bounded alike). `timeline` must describe
+/// the ids of `index`.
 pub fn seed_and_extend(
     index: &dyn HammingIndex,
     timeline: &Timeline,
@@ -152,7 +154,16 @@ pub fn seed_and_extend(
     let hashes: Vec<Hash256> = queries.iter().map(|q| q.hash).collect();
     let mut out = vec![Vec::new(); queries.len()];
     let seed_radius = params.seed_radius.min(params.radius);
-    index.search_many(&hashes, seed_radius, &mut out);
+    // Equally close hits (a still): those nearest the query's own time.
+    let off_time = |i: usize, id: u32| (timeline.t_ms(id) - queries[i].q_ms).abs();
+    search_many_closest(
+        index,
+        &hashes,
+        seed_radius,
+        MAX_HITS_PER_QUERY,
+        &off_time,
+        &mut out,
+    );
     if params.radius <= seed_radius {
         return out;
     }
@@ -196,6 +207,7 @@ pub fn seed_and_extend(
                 for span in &fresh {
                     index.search_range(&queries[i].hash, params.radius, span.clone(), &mut out[i]);
                 }
+                keep_closest(&mut out[i], MAX_HITS_PER_QUERY, &|id| off_time(i, id));
             }
             std::mem::swap(done, &mut spans);
             // The frame's best pair on each track seeds the next round.
@@ -220,10 +232,6 @@ pub fn seed_and_extend(
         seeds.extend(new_seeds);
         seeds.sort_unstable();
         seeds.dedup();
-    }
-    for hits in out.iter_mut() {
-        hits.sort_unstable_by_key(|h| h.id);
-        hits.dedup_by_key(|h| h.id);
     }
     out
 }
@@ -390,5 +398,52 @@ mod tests {
             hash: flip(&refs[5], &(0..40).collect::<Vec<_>>()),
         }];
         assert!(seed_and_extend(&linear, &tl, &lone, &params)[0].is_empty());
+    }
+    /// A still reference (one picture held for 2,000 frames, ids 0..2000, a second track of
+    /// another picture after it): every frame of an upload of that still is within reach of
+    /// every reference frame, and each keeps only [`MAX_HITS_PER_QUERY`] hits, the closest
+    /// (the few frames of the still that differ by 2 bits are dropped first), and among those
+    /// the ones nearest its own time.
+    #[test]
+    fn hits_of_a_still_are_bounded_closest_first() {
+        let n = 2000u32;
+        let still = hash(7);
+        let mut refs: Vec<Hash256> = (0..n)
+            .map(|i| {
+                if i % 100 == 0 {
+                    flip(&still, &[3, 9])
+                } else {
+                    still
+                }
+            })
+            .collect();
+        refs.extend((0..10).map(|i| hash(1000 + i)));
+        let tl = Timeline::new((0..n + 10).map(|i| (i / n, i64::from(i % n) * 200))).unwrap();
+        let queries: Vec<QueryHash> = (0..50)
+            .map(|j| QueryHash {
+                q_ms: j * 250,
+                hash: still,
+            })
+            .collect();
+        let linear = LinearIndex::new(refs);
+        let got = seed_and_extend(&linear, &tl, &queries, &SeedExtend::default());
+        for (q, hits) in queries.iter().zip(&got) {
+            assert_eq!(hits.len(), MAX_HITS_PER_QUERY);
+            assert!(hits.iter().all(|h| h.distance == 0 && h.id % 100 != 0));
+            // The reference frames kept are those around the query's own time.
+            let farthest = hits.iter().map(|h| (tl.t_ms(h.id) - q.q_ms).abs()).max();
+            assert!(farthest.unwrap() <= 200 * MAX_HITS_PER_QUERY as i64 + 1000);
+            assert!(hits.windows(2).all(|w| w[0].id < w[1].id));
+        }
+    }
+
+    #[test]
+    fn keep_closest_keeps_the_nearest_in_id_order() {
+        let mut hits: Vec<Hit> = [(5, 9), (1, 3), (5, 9), (2, 1), (8, 3), (4, 0)]
+            .map(|(id, distance)| Hit { id, distance })
+            .to_vec();
+        keep_closest(&mut hits, 3, &|_| 0);
+        let kept: Vec<(u32, u32)> = hits.iter().map(|h| (h.id, h.distance)).collect();
+        assert_eq!(kept, vec![(1, 3), (2, 1), (4, 0)]);
     }
 }

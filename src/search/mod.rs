@@ -42,6 +42,56 @@ pub(crate) fn sort_and_dedup_hits(out: &mut Vec<Hit>, from: usize) {
     out.truncate(kept);
 }
 
+/// Most hits kept for one query hash: its closest ones (by distance, then id). A query frame
+/// of ordinary footage meets a few reference frames of its shot in a few views; one of a
+/// still or endlessly repeated picture (a photo held for an hour, an animation looping two
+/// frames) meets every frame of such a reference, and without a bound the pairs of an upload
+/// grow with the product of both lengths (a looping 5,000-frame GIF scanned against itself
+/// ran out of 24 GB). The closest pairs carry the timing either way.
+pub const MAX_HITS_PER_QUERY: usize = 256;
+
+/// Sorts `hits` by id, keeps one hit per id and, when more than `cap` are left, only the
+/// `cap` closest, still in id order. Among equally close hits the smaller `tie(id)` wins, then
+/// the smaller id (for a query frame against a still, where every reference frame is equally
+/// close, the caller passes the distance from the query's time to the reference frame's, so
+/// that the pairs kept lie along one line rather than all at the reference's start).
+pub fn keep_closest(hits: &mut Vec<Hit>, cap: usize, tie: &dyn Fn(u32) -> i64) {
+    hits.sort_unstable();
+    hits.dedup_by_key(|h| h.id);
+    if hits.len() > cap {
+        hits.select_nth_unstable_by_key(cap, |h| (h.distance, tie(h.id), h.id));
+        hits.truncate(cap);
+        hits.sort_unstable();
+        hits.shrink_to_fit();
+    }
+}
+
+/// [`HammingIndex::search_many`] with each query's hits bounded by [`keep_closest`] (`tie`
+/// receives the query's position and the hit's id), searched a few queries per thread at a
+/// time, so that the unbounded lists of a still upload (hundreds of thousands of hits per
+/// query hash against a still reference) never exist all at once.
+///
+/// # Panics
+/// When `out` is shorter than `queries`.
+pub fn search_many_closest(
+    index: &dyn HammingIndex,
+    queries: &[Hash256],
+    radius: u32,
+    cap: usize,
+    tie: &dyn Fn(usize, u32) -> i64,
+    out: &mut [Vec<Hit>],
+) {
+    assert!(out.len() >= queries.len(), "one output per query");
+    let chunk = 4 * rayon::current_num_threads().max(1);
+    for (c, (q, o)) in queries.chunks(chunk).zip(out.chunks_mut(chunk)).enumerate() {
+        index.search_many(q, radius, o);
+        for (k, hits) in o.iter_mut().enumerate() {
+            let i = c * chunk + k;
+            keep_closest(hits, cap, &|id| tie(i, id));
+        }
+    }
+}
+
 /// Starts loading the cache line at `p` (never faults; any address is allowed).
 #[inline(always)]
 pub(crate) fn prefetch<T>(p: *const T) {
