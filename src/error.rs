@@ -83,12 +83,15 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error of `kind` with `message`.
+    /// A new error of `kind` with `message`, made one line (a third-party decoder's text may
+    /// end in or hold line breaks; reports, tables and CSV rows give each error one line).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        let message = message.trim_end().replace(['\r', '\n'], " ");
         Error {
             kind,
             path: None,
-            message: message.into(),
+            message,
             source: None,
         }
     }
@@ -146,3 +149,20 @@ impl From<rusqlite::Error> for Error {
 
 /// The library's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line() {
+        let e = Error::new(
+            ErrorKind::Decode,
+            "cannot decode image: Not enough bytes,\nexpected 1\r\n",
+        );
+        assert_eq!(
+            e.message,
+            "cannot decode image: Not enough bytes, expected 1"
+        );
+    }
+}

@@ -65,6 +65,7 @@ fn says_end_of_data(err: &image::ImageError) -> bool {
         "end of file",
         "unexpected eof",
         "failed to fill whole buffer",
+        "not enough bytes",
     ]
     .iter()
     .any(|w| text.contains(w))
