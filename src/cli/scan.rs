@@ -206,8 +206,35 @@ pub fn engine_for(
     Ok((catalogue, engine))
 }
 
+/// Fails when `path` cannot be written as an output file: its folder does not exist, or it
+/// is a folder itself. Checked before a long scan, so that a mistyped `--html` or
+/// `--takedown` path does not throw the scan's outputs away at the end.
+fn check_output_path(path: &Path) -> Result<()> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let problem = if path.is_dir() {
+        "this is a folder; give a file name to write"
+    } else if !folder.is_dir() {
+        "cannot write here: the folder does not exist"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(swordnet::ErrorKind::Io, problem).with_path(path))
+}
+
 /// `swordnet scan`.
 pub fn run(args: ScanArgs) -> Result<u8> {
+    for path in [&args.report, &args.html, &args.takedown]
+        .into_iter()
+        .flatten()
+    {
+        check_output_path(path)?;
+    }
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let (catalogue, engine) =
         engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
