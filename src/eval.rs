@@ -77,7 +77,42 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
     if rows.is_empty() {
         return Err(bad("bad truth file: no rows after the header".into()));
     }
+    let mut rows = rows;
+    for (i, row) in rows.iter_mut().enumerate() {
+        check_truth_row(row).map_err(|e| bad(format!("bad truth file, line {}: {e}", i + 2)))?;
+    }
     Ok(rows)
+}
+
+/// Checks one truth row and writes its `verdict` and `media` in lower case: a verdict other
+/// than `infringing` or `clean`, a media other than `video` or `image`, or a time that is not
+/// a number would otherwise be scored silently as something else.
+fn check_truth_row(row: &mut TruthRow) -> std::result::Result<(), String> {
+    row.verdict = row.verdict.trim().to_ascii_lowercase();
+    row.media = row.media.trim().to_ascii_lowercase();
+    if !["infringing", "clean"].contains(&row.verdict.as_str()) {
+        return Err(format!(
+            "verdict {:?} (infringing or clean expected)",
+            row.verdict
+        ));
+    }
+    if !["video", "image"].contains(&row.media.as_str()) {
+        return Err(format!("media {:?} (video or image expected)", row.media));
+    }
+    let times = [
+        ("ref_start", &row.ref_start),
+        ("ref_end", &row.ref_end),
+        ("query_start", &row.query_start),
+        ("query_end", &row.query_end),
+    ];
+    for (column, value) in times {
+        for part in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            if !part.parse::<f64>().is_ok_and(f64::is_finite) {
+                return Err(format!("{column} {part:?} is not a time in seconds"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Columns a truth CSV must have (the others may be left out).

@@ -1,6 +1,7 @@
 //! Command-line inputs that would silently give a wrong or empty answer are refused with a
 //! clear message: an empty catalogue, a catalogue in a missing folder, a misspelt config key,
-//! out-of-range thresholds, a truth file without its columns, a resume with nothing to resume;
+//! out-of-range thresholds, a truth file without its columns or with values it cannot score,
+//! output paths that cannot be written, a resume with nothing to resume;
 //! and `bench` over files that all fail reports no ratio.
 
 mod common;
@@ -142,6 +143,13 @@ fn a_truth_file_without_its_columns_is_refused() {
     assert!(err.contains("no column query, media, verdict"), "{err}");
     let err = eval_error("query,media,verdict\n");
     assert!(err.contains("no rows"), "{err}");
+    // Values that would be scored as something else name their line.
+    let err = eval_error("query,media,verdict\na.jpg,image,clean\nb.jpg,image,maybe\n");
+    assert!(err.contains("line 3") && err.contains("\"maybe\""), "{err}");
+    let err = eval_error("query,media,verdict\na.jpg,imagee,clean\n");
+    assert!(err.contains("line 2") && err.contains("imagee"), "{err}");
+    let err = eval_error("query,media,verdict,ref_start\na.mp4,video,infringing,abc\n");
+    assert!(err.contains("ref_start") && err.contains("abc"), "{err}");
 }
 
 #[test]
@@ -281,4 +289,48 @@ fn a_resumed_scan_reports_the_whole_scan() {
     assert!(names[0].ends_with("rocket_mirrored.jpg") && names[1].ends_with("rocket_jpeg_q30.jpg"));
     assert!(lines.iter().all(|r| r["verdict"] == "infringing"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 uploads: 2 infringing"));
+}
+
+/// Output paths that cannot be written are refused before the scan runs, and the scan stores
+/// nothing (a mistyped `--html` or `--takedown` folder used to be found only at the end).
+#[test]
+fn unwritable_output_paths_are_refused_before_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    index_rocket(&db);
+    let missing = dir.path().join("no-such-folder/out.html");
+    for flag in ["--html", "--takedown", "--report"] {
+        let (code, err) = refused(&[
+            "scan".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            flag.as_ref(),
+            missing.as_os_str(),
+            upload().as_os_str(),
+        ]);
+        assert_eq!(code, 1, "{flag}");
+        assert!(
+            err.contains("folder does not exist") && err.contains("out.html"),
+            "{err}"
+        );
+    }
+    let (code, err) = refused(&[
+        "scan".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--takedown".as_ref(),
+        dir.path().as_os_str(),
+        upload().as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("this is a folder"), "{err}");
+    // No scan was stored by the refused runs.
+    let out = swordnet()
+        .args(["report", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() || !text.contains("rocket"), "{text}");
 }
