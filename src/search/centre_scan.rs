@@ -42,6 +42,11 @@ impl CentreScan {
         self.near_scalar(query, radius, 0, out);
     }
 
+    /// Number of centres.
+    pub(crate) fn len(&self) -> usize {
+        self.radii.len()
+    }
+
     /// Bytes held.
     pub(crate) fn memory_bytes(&self) -> usize {
         self.words.iter().map(|w| w.capacity() * 8).sum::<usize>() + self.radii.capacity() * 4

@@ -35,18 +35,14 @@ pub const RECENT_CLUSTERS: usize = 128;
 /// Balls over a fixed list of hashes (which the caller keeps and passes to each search).
 #[derive(Debug, Clone, Default)]
 pub struct ClusterIndex {
-    /// Centre hash of each ball.
-    centres: Vec<Hash256>,
-    /// Radius of each ball: largest member distance to its centre, bits.
-    radii: Vec<u32>,
     /// Members of ball `c`: `members[starts[c]..starts[c + 1]]`.
     starts: Vec<u32>,
     /// Member ids, ball by ball, each ball sorted by distance to its centre.
     members: Vec<u32>,
     /// Distance of each member (same positions as `members`) to its centre, bits.
     member_distance: Vec<u8>,
-    /// The centres and radii again, word by word, for the scan that compares a query with
-    /// every centre.
+    /// The centre hash and radius (largest member distance, bits) of each ball, word by word,
+    /// for the scan that compares a query with every centre.
     scan: CentreScan,
 }
 
@@ -111,8 +107,6 @@ impl ClusterIndex {
         let scan = CentreScan::new(&centres, &radii);
         ClusterIndex {
             scan,
-            centres,
-            radii,
             starts,
             members,
             member_distance,
@@ -131,7 +125,7 @@ impl ClusterIndex {
 
     /// Number of balls (centres compared by every search).
     pub fn clusters(&self) -> usize {
-        self.centres.len()
+        self.scan.len()
     }
 
     /// Appends to `out` every hash of `hashes` (the list the index was built over) within
@@ -194,8 +188,7 @@ impl ClusterIndex {
 
     /// Bytes the index holds (approximate).
     pub fn memory_bytes(&self) -> usize {
-        self.centres.capacity() * std::mem::size_of::<Hash256>()
-            + (self.radii.capacity() + self.starts.capacity() + self.members.capacity()) * 4
+        (self.starts.capacity() + self.members.capacity()) * 4
             + self.member_distance.capacity()
             + self.scan.memory_bytes()
     }
@@ -292,7 +285,8 @@ mod tests {
             })
             .collect();
         queries.extend((0..10).map(|_| random_hash(&mut state)));
-        queries.push(index.centres[0]);
+        // The first hash opens the first ball: a query on a centre.
+        queries.push(hashes[0]);
         for radius in [0, 1, 8, 31, 32, 52, 56, 64, 90, 128, 200, 256] {
             let mut many = vec![Vec::new(); queries.len()];
             index.search_many(&hashes, &queries, radius, &mut many);
