@@ -131,6 +131,9 @@ pub struct Fingerprint {
     /// degrees, counter-clockwise positive, that [`crate::hash::rotation::detect`] found and
     /// its turned-back views ([`View::Derotate`]) undo; `None` otherwise and for references.
     pub turned_degrees: Option<f32>,
+    /// An upload whose video container is cut short ([`media::decode_readable`]): what is
+    /// cut. Its frames are those readable before the cut. `None`: the file is whole.
+    pub cut_short: Option<String>,
 }
 
 impl Fingerprint {
@@ -208,10 +211,15 @@ fn fingerprint_with(
         last_full: None,
         turned: None,
     };
-    let info = media::decode_file(path, options, &mut |frame| {
+    let mut on_frame = |frame| {
         state.push(frame);
         true
-    })?;
+    };
+    // An upload cut short is matched on its readable part; a reference must be whole.
+    let info = match role {
+        Role::Query => media::decode_readable(path, options, &mut on_frame)?,
+        Role::Reference | Role::Plain => media::decode_file(path, options, &mut on_frame)?,
+    };
     state.finish();
     if state.frames.is_empty() {
         return Err(Error::new(ErrorKind::Decode, "no frame decoded").with_path(path));
@@ -227,6 +235,7 @@ fn fingerprint_with(
         decoder: info.decoder,
         still: state.still,
         turned_degrees: state.turned,
+        cut_short: info.cut_short,
     })
 }
 

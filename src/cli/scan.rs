@@ -153,8 +153,12 @@ fn summary_line(scan_id: i64, s: &Summary) -> String {
         .iter()
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
+    let cut_short = match s.cut_short {
+        0 => String::new(),
+        n => format!("; {n} cut short but matched on their readable part"),
+    };
     format!(
-        "scan {scan_id}: {} uploads: {} infringing, {} review, {} clean, {} error{}",
+        "scan {scan_id}: {} uploads: {} infringing, {} review, {} clean, {} error{}{cut_short}",
         s.uploads,
         s.count(VerdictKind::Infringing),
         s.count(VerdictKind::Review),

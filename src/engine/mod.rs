@@ -181,9 +181,15 @@ impl Engine {
                 "insufficient content: no frame has quality >= {} (blank, uniform or near-black)",
                 policy.min_quality
             ));
+        } else {
+            report.matches = self.find_matches(fp);
+        }
+        if let Some(what) = &fp.cut_short {
+            return judged_cut_short(report, what);
+        }
+        if informative == 0 {
             return report;
         }
-        report.matches = self.find_matches(fp);
         report.verdict = report
             .matches
             .iter()
@@ -425,6 +431,46 @@ fn overlap(a: &Segment, b: &Segment) -> f64 {
         return if start <= end { 1.0 } else { 0.0 };
     }
     ((end - start).max(0) as f64) / shorter as f64
+}
+
+/// The report of an upload whose container is cut short, judged on the part readable before
+/// the cut ([`Fingerprint::cut_short`]: `what` is cut). A match there (`infringing` or
+/// `review`) stands, with the cut given as its `error` (kind `truncated`) and status
+/// `"cut_short"`; with none the upload is not called clean (its rest was never read): verdict `error`, kind `truncated`.
+fn judged_cut_short(mut report: QueryReport, what: &str) -> QueryReport {
+    let read_s = report.duration_ms as f64 / 1000.0;
+    let verdict = (report.matches.iter().map(|m| m.verdict).max())
+        .filter(|v| matches!(v, VerdictKind::Review | VerdictKind::Infringing));
+    let message = match verdict {
+        Some(_) => format!(
+            "the file is cut short ({what}); matched on the {read_s:.1} s readable before the cut"
+        ),
+        None => format!(
+            "truncated or unreadable container: {what}; no match in the {read_s:.1} s readable before the cut, the rest could not be read"
+        ),
+    };
+    report.error = Some(ErrorReport {
+        kind: ErrorKind::Truncated.as_str().to_string(),
+        message: message.clone(),
+    });
+    match verdict {
+        Some(v) => {
+            report.verdict = v;
+            report.status = "cut_short".into();
+            if let Some(best) = report.matches.first() {
+                report.reasons.push(best.reason.clone());
+            }
+            report.reasons.push(message);
+        }
+        None => {
+            report.verdict = VerdictKind::Error;
+            report.status = "error".into();
+            report
+                .reasons
+                .push(format!("{}: {message}", ErrorKind::Truncated));
+        }
+    }
+    report
 }
 
 /// The report of an upload that could not be judged.

@@ -68,6 +68,9 @@ pub struct MediaInfo {
     pub sampled_frames: u64,
     /// Who decoded it: `"image"`, `"ffmpeg"` or `"builtin"`.
     pub decoder: &'static str,
+    /// Only from [`decode_readable`]: the video container is cut short (what is cut), and the
+    /// frames handed over are those readable before the cut. `None`: the file is whole.
+    pub cut_short: Option<String>,
 }
 
 /// How to decode.
@@ -127,7 +130,22 @@ pub fn decode_file(
     options: &DecodeOptions,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<MediaInfo> {
-    decode_inner(path, options, on_frame).map_err(|e| e.with_path(path))
+    decode_inner(path, options, false, on_frame).map_err(|e| e.with_path(path))
+}
+
+/// As [`decode_file`], but a video container cut short (an interrupted upload or copy: MP4,
+/// Matroska / WebM, AVI whose data ends before its structure says) is decoded as far as it
+/// can be read, and [`MediaInfo::cut_short`] says what is cut. For uploads: their readable
+/// part can still be matched. Still `Truncated` when not one frame is readable (an MP4 whose
+/// index is lost), with the builtin decoder (it refuses a sample table that runs past the
+/// end of the file), and for images cut short (decoders fill the missing rows with grey, a
+/// different picture).
+pub fn decode_readable(
+    path: &Path,
+    options: &DecodeOptions,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<MediaInfo> {
+    decode_inner(path, options, true, on_frame).map_err(|e| e.with_path(path))
 }
 
 /// A file's first bytes and what they say it is.
@@ -170,6 +188,7 @@ pub(crate) fn sniff_file(path: &Path, limits: &Limits) -> Result<SniffedFile> {
 fn decode_inner(
     path: &Path,
     options: &DecodeOptions,
+    read_cut_short: bool,
     on_frame: &mut dyn FnMut(Frame) -> bool,
 ) -> Result<MediaInfo> {
     let limits = &options.limits;
@@ -204,6 +223,7 @@ fn decode_inner(
             duration_ms: info.duration_ms,
             sampled_frames: count,
             decoder: "image",
+            cut_short: None,
         });
     }
     if sniffed == Sniffed::Unknown {
@@ -267,11 +287,13 @@ fn decode_inner(
             None => e,
         }
     };
+    let mut cut = None;
     if backend.name() == "ffmpeg" {
         // ffmpeg decodes what it can of a cut file and often says nothing clear about it;
         // the builtin decoder refuses it. Check the container structure so that both say
         // "truncated".
-        if let Some(detail) = sniff::container_cut_short(path) {
+        cut = sniff::container_cut_short(path);
+        if let (Some(detail), false) = (&cut, read_cut_short) {
             return Err(Error::new(
                 ErrorKind::Truncated,
                 format!("truncated or unreadable container: {detail}"),
@@ -285,32 +307,53 @@ fn decode_inner(
     // bound it from below, and bound the decoding by the duration limit.
     let mut span = FrameSpan::default();
     let mut too_long = None;
-    let frames = backend
-        .decode(
-            path,
-            &info,
-            options.plan,
-            options.max_side,
-            limits,
-            &mut |frame| {
-                span.add(frame.t_ms);
-                if let Err(e) = limits.check_duration(span.end_ms()) {
-                    too_long = Some(e);
-                    return false;
-                }
-                on_frame(frame)
-            },
-        )
-        .map_err(cut_short)?;
+    let mut delivered = 0u64;
+    let decoded = backend.decode(
+        path,
+        &info,
+        options.plan,
+        options.max_side,
+        limits,
+        &mut |frame| {
+            span.add(frame.t_ms);
+            if let Err(e) = limits.check_duration(span.end_ms()) {
+                too_long = Some(e);
+                return false;
+            }
+            delivered += 1;
+            on_frame(frame)
+        },
+    );
+    let frames = match decoded {
+        // The decoder found the cut after handing over frames: they are the readable part.
+        Err(e) if read_cut_short && e.kind == ErrorKind::Truncated && delivered > 0 => {
+            let what = e
+                .message
+                .trim_start_matches("truncated or unreadable container: ");
+            cut.get_or_insert(what.to_string());
+            delivered
+        }
+        other => other.map_err(cut_short)?,
+    };
     if let Some(e) = too_long {
         return Err(e);
     }
-    let duration_ms = span.duration_ms(info.duration_ms);
+    let duration_ms = match cut {
+        // What was read, not what the header promised.
+        Some(_) => span.end_ms(),
+        None => span.duration_ms(info.duration_ms),
+    };
     if frames == 0 {
-        return Err(Error::new(
-            ErrorKind::Decode,
-            "no frame could be decoded from the video stream",
-        ));
+        return Err(match cut {
+            Some(detail) => Error::new(
+                ErrorKind::Truncated,
+                format!("truncated or unreadable container: {detail} (no frame readable before the cut)"),
+            ),
+            None => Error::new(
+                ErrorKind::Decode,
+                "no frame could be decoded from the video stream",
+            ),
+        });
     }
     // One picture with no time span (an AVIF / HEIF still, or any single-picture file that
     // only ffmpeg reads) is a still image: it is matched as a photo, not as a video.
@@ -326,6 +369,7 @@ fn decode_inner(
         duration_ms: if still { 0 } else { duration_ms },
         sampled_frames: frames,
         decoder: backend.name(),
+        cut_short: cut,
     })
 }
 

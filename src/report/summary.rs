@@ -12,8 +12,11 @@ pub struct Summary {
     pub uploads: usize,
     /// Count per verdict.
     pub by_verdict: BTreeMap<String, usize>,
-    /// Count of errors per kind.
+    /// Count of uploads with verdict `error`, per error kind.
     pub errors_by_kind: BTreeMap<String, usize>,
+    /// Uploads cut short but judged on their readable part (status `cut_short`: a match
+    /// there; their verdict is counted in `by_verdict`).
+    pub cut_short: usize,
     /// Infringing uploads per work title.
     pub infringing_by_work: BTreeMap<String, usize>,
 }
@@ -29,7 +32,10 @@ impl Summary {
             *s.by_verdict
                 .entry(r.verdict.as_str().to_string())
                 .or_default() += 1;
-            if let Some(e) = &r.error {
+            if r.status == "cut_short" {
+                s.cut_short += 1;
+            }
+            if let (Some(e), VerdictKind::Error) = (&r.error, r.verdict) {
                 *s.errors_by_kind.entry(e.kind.clone()).or_default() += 1;
             }
             if r.verdict == VerdictKind::Infringing {

@@ -116,3 +116,87 @@ fn b22_kind_videos_cut_anywhere_and_empty_files_of_any_type() {
         }
     }
 }
+
+/// An upload cut short (an interrupted upload, or a copy cut to evade the scan) is judged on
+/// what is readable before the cut: a copy is still found, with the cut reported; a file
+/// whose readable part matches nothing is an error, never `clean`; a reference cut short is
+/// still refused.
+#[test]
+fn cut_short_uploads_are_matched_on_their_readable_part() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cut_copy = |source: &Path, name: &str, extra: &[&str]| -> PathBuf {
+        let whole = dir.path().join(format!("whole_{name}"));
+        let mut args = vec!["-i", p(source), "-c", "copy"];
+        args.extend_from_slice(extra);
+        args.push(p(&whole));
+        ffmpeg(&args);
+        let bytes = std::fs::read(&whole).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes[..bytes.len() * 7 / 10]).unwrap();
+        path
+    };
+    let original = common::case("b18_original.mp4");
+    let mkv = cut_copy(&original, "copy_cut.mkv", &[]);
+    let fragmented = cut_copy(
+        &original,
+        "copy_cut.mp4",
+        &["-movflags", "+frag_keyframe+empty_moov"],
+    );
+    let other = dir.path().join("other.mp4");
+    let source = "mandelbrot=size=320x240:rate=10";
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        source,
+        "-t",
+        "4",
+        "-pix_fmt",
+        "yuv420p",
+        p(&other),
+    ]);
+    let unrelated = cut_copy(&other, "other_cut.mkv", &[]);
+
+    let (_d, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, std::slice::from_ref(&original), DecoderChoice::Ffmpeg);
+    let files = [mkv.clone(), fragmented, unrelated];
+    let reports = scan_batch(&engine, &files, None, 2, &|_, _, _| {}).unwrap();
+    for r in &reports[..2] {
+        assert_eq!(r.verdict, VerdictKind::Infringing, "{r:?}");
+        assert_eq!(r.status, "cut_short");
+        let error = r.error.as_ref().unwrap();
+        assert_eq!(error.kind, "truncated");
+        assert!(error.message.contains("cut short"), "{}", error.message);
+        // Only the readable part: less than the 2 s the header promises.
+        assert!(r.duration_ms > 500 && r.duration_ms < 2000, "{r:?}");
+        let m = &r.matches[0];
+        assert!(m.query_end_ms <= r.duration_ms as i64, "{m:?}");
+        assert!(m.reference_start_ms < 300, "{m:?}");
+    }
+    let other = &reports[2];
+    assert_eq!(other.verdict, VerdictKind::Error, "{other:?}");
+    assert_eq!(other.status, "error");
+    assert!(other.matches.is_empty());
+    let error = other.error.as_ref().unwrap();
+    assert_eq!(error.kind, "truncated");
+    assert!(
+        error.message.contains("no match in the"),
+        "{}",
+        error.message
+    );
+    let summary = Summary::of(&reports);
+    assert_eq!(summary.cut_short, 2);
+    assert_eq!(summary.count(VerdictKind::Error), 1);
+    assert_eq!(summary.errors_by_kind.get("truncated"), Some(&1));
+    // The plain decode still refuses it, and so does indexing.
+    let got = decode_file(
+        &mkv,
+        &options(DecoderChoice::Ffmpeg, ALL_FRAMES),
+        &mut |_| true,
+    );
+    assert_eq!(error_kind(got), ErrorKind::Truncated);
+    assert_index_refused(&mkv, DecoderChoice::Ffmpeg, ErrorKind::Truncated);
+}

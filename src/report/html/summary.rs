@@ -101,7 +101,7 @@ pub(super) fn header(
         let _ = writeln!(h, "</table>");
     }
     let mut errors: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in reports {
+    for r in reports.iter().filter(|r| r.verdict == VerdictKind::Error) {
         if let Some(e) = &r.error {
             *errors.entry(e.kind.as_str()).or_default() += 1;
         }
