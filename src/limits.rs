@@ -75,6 +75,49 @@ impl Limits {
         Ok(())
     }
 
+    /// Largest decoded size of one still picture in bytes: an 8-bit RGBA picture of
+    /// [`Limits::max_pixels`] (4 bytes per pixel). A picture of fewer pixels but more bytes
+    /// per pixel (16-bit channels, 32-bit float) is held to the same memory.
+    pub fn max_decoded_bytes(&self) -> u64 {
+        self.max_pixels.saturating_mul(4)
+    }
+
+    /// Checks the decoded size in bytes of a `width` x `height` picture (from its header: its
+    /// channels and bit depth) against [`Limits::max_decoded_bytes`]: [`ErrorKind::TooLarge`].
+    pub fn check_decoded_bytes(&self, width: u32, height: u32, bytes: u64) -> Result<()> {
+        if bytes > self.max_decoded_bytes() {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "image too large to decode ({width}x{height} at {} bytes per pixel = {bytes} bytes > limit {} bytes, 4 bytes per pixel of the {} px limit)",
+                    bytes / (width as u64 * height as u64).max(1),
+                    self.max_decoded_bytes(),
+                    self.max_pixels
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Most pixels decoded across all frames of one animated image (GIF, APNG, animated
+    /// WebP): 200 pictures of [`Limits::max_pixels`] (10 gigapixels by default: 7,500 frames
+    /// of 1280x1024). Every frame must be decoded to composite the next, so this bounds the
+    /// work of a huge canvas with many frames well before the decode timeout.
+    pub fn max_animation_pixels(&self) -> u64 {
+        self.max_pixels.saturating_mul(200)
+    }
+
+    /// Checks video frame dimensions in pixels, as [`Limits::check_dimensions`] does, in words
+    /// about video frames.
+    pub fn check_video_dimensions(&self, width: u32, height: u32) -> Result<()> {
+        self.check_dimensions(width, height).map_err(|mut e| {
+            if let Some(rest) = e.message.strip_prefix("image ") {
+                e.message = format!("video frames {rest}");
+            }
+            e
+        })
+    }
+
     /// Checks a video duration in milliseconds.
     pub fn check_duration(&self, duration_ms: u64) -> Result<()> {
         if duration_ms > self.max_duration_ms {

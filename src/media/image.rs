@@ -200,6 +200,8 @@ fn decode_pictures<R: BufRead + Seek>(
         let mut decoder = reader(&mut *input, format, limits)
             .into_decoder()
             .map_err(decode_error)?;
+        let (w, h) = decoder.dimensions();
+        limits.check_decoded_bytes(w, h, decoder.total_bytes())?;
         let orientation = decoder
             .orientation()
             .unwrap_or(image::metadata::Orientation::NoTransforms);
@@ -329,6 +331,7 @@ fn decode_animation<R: BufRead + Seek>(
     // The first frame is held until a second one shows the file is animated.
     let mut first: Option<(i64, i64, RgbaImage)> = None;
     let mut count: u64 = 0;
+    let mut decoded_px: u64 = 0;
     let mut t_ms: i64 = 0;
     let mut size = (0, 0);
     let mut stopped = false;
@@ -353,6 +356,20 @@ fn decode_animation<R: BufRead + Seek>(
                 format!(
                     "animation has more than {} frames (limit)",
                     limits.max_frames
+                ),
+            ));
+        }
+        let canvas = frame.buffer();
+        decoded_px += u64::from(canvas.width()) * u64::from(canvas.height());
+        if decoded_px > limits.max_animation_pixels() {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "animation too large: its first {count} frames of {}x{} already make more than {} px to decode (limit: 200 x the {} px picture limit)",
+                    canvas.width(),
+                    canvas.height(),
+                    limits.max_animation_pixels(),
+                    limits.max_pixels
                 ),
             ));
         }

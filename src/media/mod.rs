@@ -302,7 +302,7 @@ fn decode_inner(
     }
     let info = backend.probe(path).map_err(cut_short)?;
     limits.check_duration(info.duration_ms)?;
-    limits.check_dimensions(info.width, info.height)?;
+    limits.check_video_dimensions(info.width, info.height)?;
     // The header's duration can lie (a patched or damaged `mvhd`): the frames' own times
     // bound it from below, and bound the decoding by the duration limit.
     let mut span = FrameSpan::default();

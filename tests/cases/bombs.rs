@@ -191,5 +191,71 @@ fn b13_kind_lying_headers_in_every_format_and_configurable_limit() {
         let err = got.unwrap_err();
         assert_eq!(err.kind, ErrorKind::TooLarge, "{dec:?}: {err}");
         assert!(err.message.contains("57600 px"), "{}", err.message);
+        assert!(
+            err.message.starts_with("video frames too large"),
+            "{}",
+            err.message
+        );
+    }
+}
+
+/// Memory per picture counts bytes, not only pixels: a 16-bit RGBA picture under the pixel
+/// limit but over 4 bytes per pixel of it is refused before its pixels are decoded; the same
+/// size at 8 bits decodes. An animation's frames are bounded in total pixels decoded (every
+/// frame is decoded to composite the next), so a big canvas with many frames is refused long
+/// before the decode timeout.
+#[test]
+fn b13_kind_decoded_bytes_and_animation_pixels_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let tight = DecodeOptions {
+        limits: Limits {
+            max_pixels: 10_000,
+            ..Limits::default()
+        },
+        ..DecodeOptions::default()
+    };
+    let eight = DynamicImage::ImageRgb8(detailed_picture(80, 80, 3));
+    let deep = dir.path().join("deep.png");
+    DynamicImage::ImageRgba16(eight.to_rgba16())
+        .save(&deep)
+        .unwrap();
+    let err = decode_file(&deep, &tight, &mut |_| true).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TooLarge, "{err}");
+    assert!(
+        err.message
+            .contains("8 bytes per pixel = 51200 bytes > limit 40000 bytes"),
+        "{err}"
+    );
+    let plain = dir.path().join("plain.png");
+    DynamicImage::ImageRgba8(eight.to_rgba8())
+        .save(&plain)
+        .unwrap();
+    decode_file(&plain, &tight, &mut |_| true).unwrap();
+
+    // 100 x 100 canvas (at the pixel limit): 200 frames fit the 2,000,000 px budget, 201 not.
+    let frames = |n: u32| -> Vec<image::Frame> {
+        (0..n)
+            .map(|i| {
+                let img = DynamicImage::ImageRgb8(detailed_picture(100, 100, i % 7)).to_rgba8();
+                image::Frame::from_parts(img, 0, 0, image::Delay::from_numer_denom_ms(40, 1))
+            })
+            .collect()
+    };
+    for (n, fits) in [(200, true), (201, false)] {
+        let gif = dir.path().join(format!("frames_{n}.gif"));
+        let mut file = std::fs::File::create(&gif).unwrap();
+        let mut enc = image::codecs::gif::GifEncoder::new_with_speed(&mut file, 30);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .unwrap();
+        enc.encode_frames(frames(n)).unwrap();
+        drop(enc);
+        let got = decode_file(&gif, &tight, &mut |_| true);
+        if fits {
+            assert_eq!(got.unwrap().media, MediaType::Video);
+        } else {
+            let err = got.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::TooLarge, "{err}");
+            assert!(err.message.contains("animation too large"), "{err}");
+        }
     }
 }
