@@ -288,7 +288,14 @@ fn a_resumed_scan_reports_the_whole_scan() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names[0].ends_with("rocket_mirrored.jpg") && names[1].ends_with("rocket_jpeg_q30.jpg"));
     assert!(lines.iter().all(|r| r["verdict"] == "infringing"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2 uploads: 2 infringing"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 uploads: 2 infringing"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "resuming scan 1: 1 of 2 uploads were judged before it stopped and are skipped; 1 left"
+        ),
+        "{stderr}"
+    );
 }
 
 /// Output paths that cannot be written are refused before the scan runs, and the scan stores

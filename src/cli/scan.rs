@@ -57,7 +57,18 @@ pub fn scan_paths(
     };
     let (files, missing) = collect_inputs(paths);
     super::warn_if_nothing_found(paths, files.len() + missing.len());
-    let bar = progress::bar(files.len(), "scanning");
+    let skipped = files
+        .iter()
+        .filter(|f| judged_before.contains_key(*f))
+        .count();
+    if resume {
+        eprintln!(
+            "swordnet: resuming scan {scan_id}: {skipped} of {} uploads were judged before it stopped and are skipped; {} left",
+            files.len(),
+            files.len() - skipped
+        );
+    }
+    let bar = progress::bar(files.len() - skipped, "scanning");
     let mut reports = Vec::new();
     for (path, err) in &missing {
         let r = error_report(path, err);
