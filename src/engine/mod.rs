@@ -438,15 +438,16 @@ fn overlap(a: &Segment, b: &Segment) -> f64 {
 /// `review`) stands, with the cut given as its `error` (kind `truncated`) and status
 /// `"cut_short"`; with none the upload is not called clean (its rest was never read): verdict `error`, kind `truncated`.
 fn judged_cut_short(mut report: QueryReport, what: &str) -> QueryReport {
-    let read_s = report.duration_ms as f64 / 1000.0;
+    let readable = match report.duration_ms {
+        0 => "what is readable of the picture".to_string(),
+        ms => format!("the {:.1} s readable before the cut", ms as f64 / 1000.0),
+    };
     let verdict = (report.matches.iter().map(|m| m.verdict).max())
         .filter(|v| matches!(v, VerdictKind::Review | VerdictKind::Infringing));
     let message = match verdict {
-        Some(_) => format!(
-            "the file is cut short ({what}); matched on the {read_s:.1} s readable before the cut"
-        ),
+        Some(_) => format!("the file is cut short ({what}); matched on {readable}"),
         None => format!(
-            "truncated or unreadable container: {what}; no match in the {read_s:.1} s readable before the cut, the rest could not be read"
+            "the file is cut short ({what}); no match in {readable}, the rest could not be read"
         ),
     };
     report.error = Some(ErrorReport {

@@ -87,6 +87,44 @@ fn decode_error(err: image::ImageError) -> Error {
     Error::new(kind, message).with_source(err)
 }
 
+/// Largest file, bytes, that [`decode_with_end_marker`] reads into memory to repair.
+pub const MAX_REPAIR_BYTES: u64 = 256 << 20;
+
+/// The bytes that end a well-formed file of `format`: JPEG's end-of-image marker (`FF D9`),
+/// PNG's `IEND` chunk; `None` for other formats.
+fn end_marker(format: ImageFormat) -> Option<&'static [u8]> {
+    match format {
+        ImageFormat::Jpeg => Some(&[0xff, 0xd9]),
+        ImageFormat::Png => Some(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]),
+        _ => None,
+    }
+}
+
+/// Decodes a JPEG or PNG file that is cut short with its end marker put back, as browsers
+/// show such files: a file whose only loss is the marker (a JPEG without `FF D9`, a PNG
+/// without `IEND`) decodes whole; a JPEG cut inside its data decodes with the decoder's fill
+/// for the missing rows. `Ok(None)` for other formats and files over [`MAX_REPAIR_BYTES`];
+/// errors as [`decode_image`] (a PNG cut inside its data stays `Truncated`).
+pub fn decode_with_end_marker(
+    path: &std::path::Path,
+    format: ImageFormat,
+    limits: &Limits,
+    plan: SamplePlan,
+    max_side: u32,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<Option<ImageInfo>> {
+    let Some(marker) = end_marker(format) else {
+        return Ok(None);
+    };
+    let io = |e: std::io::Error| Error::io(e, path);
+    if std::fs::metadata(path).map_err(io)?.len() > MAX_REPAIR_BYTES {
+        return Ok(None);
+    }
+    let mut bytes = std::fs::read(path).map_err(io)?;
+    bytes.extend_from_slice(marker);
+    decode_image(&bytes, format, limits, plan, max_side, on_frame).map(Some)
+}
+
 /// Runs a third-party decoder step; a panic on malformed data becomes a `Decode` error.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {

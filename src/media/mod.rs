@@ -137,9 +137,11 @@ pub fn decode_file(
 /// Matroska / WebM, AVI whose data ends before its structure says) is decoded as far as it
 /// can be read, and [`MediaInfo::cut_short`] says what is cut. For uploads: their readable
 /// part can still be matched. Still `Truncated` when not one frame is readable (an MP4 whose
-/// index is lost), with the builtin decoder (it refuses a sample table that runs past the
-/// end of the file), and for images cut short (decoders fill the missing rows with grey, a
-/// different picture).
+/// index is lost), and with the builtin decoder (it refuses a sample table that runs past the
+/// end of the file). A JPEG or PNG cut short is decoded with its end marker put back
+/// ([`image::decode_with_end_marker`]): whole when only the marker was cut (browsers show
+/// such files whole), else with the decoder's fill for the missing rows (JPEG) or not at all
+/// (PNG: `Truncated`).
 pub fn decode_readable(
     path: &Path,
     options: &DecodeOptions,
@@ -201,7 +203,7 @@ fn decode_inner(
         // Read through a buffer, never whole: the pixel limit bounds memory, not the file size.
         let file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
         let mut count = 0u64;
-        let info = image::decode_image_from(
+        let decoded = image::decode_image_from(
             std::io::BufReader::with_capacity(1 << 16, file),
             format,
             limits,
@@ -211,7 +213,31 @@ fn decode_inner(
                 count += 1;
                 on_frame(f)
             },
-        )?;
+        );
+        let (info, cut) = match decoded {
+            Err(e) if read_cut_short && e.kind == ErrorKind::Truncated && count == 0 => {
+                let repaired = image::decode_with_end_marker(
+                    path,
+                    format,
+                    limits,
+                    options.plan,
+                    options.max_side,
+                    &mut |f| {
+                        count += 1;
+                        on_frame(f)
+                    },
+                );
+                let Ok(Some(info)) = repaired else {
+                    return Err(e);
+                };
+                let what = match format {
+                    ::image::ImageFormat::Png => "the PNG data ends before its IEND end chunk",
+                    _ => e.message.trim_start_matches("truncated image: "),
+                };
+                (info, Some(what.replace(" (file cut short)", "")))
+            }
+            other => (other?, None),
+        };
         return Ok(MediaInfo {
             media: if info.animated {
                 MediaType::Video
@@ -223,7 +249,7 @@ fn decode_inner(
             duration_ms: info.duration_ms,
             sampled_frames: count,
             decoder: "image",
-            cut_short: None,
+            cut_short: cut,
         });
     }
     if sniffed == Sniffed::Unknown {

@@ -232,6 +232,17 @@ fn assert_error_report(r: &QueryReport, kind: &str, what: &str) {
     assert_eq!(r.frames, 0, "{what}: no hash for a file that failed");
 }
 
+/// An upload cut short whose readable part matches nothing: an error of kind `truncated`
+/// (never `clean`), whatever frames its readable part gave.
+fn assert_cut_short_unmatched(r: &QueryReport, what: &str) {
+    assert_eq!(r.verdict, VerdictKind::Error, "{what}: {r:?}");
+    assert_eq!(r.status, "error", "{what}: {r:?}");
+    assert!(r.matches.is_empty(), "{what}: {r:?}");
+    let e = r.error.as_ref().unwrap();
+    assert_eq!(e.kind, "truncated", "{what}: {e:?}");
+    assert!(e.message.contains("no match in"), "{what}: {}", e.message);
+}
+
 /// Indexing must fail with `kind` and store nothing.
 fn assert_index_refused(path: &Path, decoder: DecoderChoice, kind: ErrorKind) {
     let (_dir, cat) = common::catalogue();

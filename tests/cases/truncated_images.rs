@@ -31,8 +31,65 @@ fn b12_rle_tga_decodes_and_truncated_images_are_per_file_errors() {
             &path,
             DecoderChoice::Auto,
         );
-        assert_error_report(&r, "truncated", name);
+        // A JPEG cut short is judged on what it shows (the decoder fills the missing rows);
+        // PNG and TGA data cut short cannot be decoded at all.
+        if name.ends_with(".jpg") {
+            assert_cut_short_unmatched(&r, name);
+        } else {
+            assert_error_report(&r, "truncated", name);
+        }
     }
+}
+
+/// Browsers show a JPEG without its end-of-image marker and a PNG without its IEND chunk
+/// whole: an upload stripped of them (the cheapest way to make a file "unreadable" to a
+/// strict scanner) is still matched, with the cut reported. A PNG cut inside its data stays a
+/// `truncated` error; a JPEG cut inside its data that matches nothing is an error, never
+/// `clean`; references must be whole.
+#[test]
+fn b12_kind_uploads_without_their_end_marker_are_still_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work.png");
+    DynamicImage::ImageRgb8(detailed_picture(320, 240, 5))
+        .save(&work)
+        .unwrap();
+    let work_jpg = dir.path().join("work.jpg");
+    DynamicImage::ImageRgb8(detailed_picture(320, 240, 5))
+        .save(&work_jpg)
+        .unwrap();
+    let cut = |source: &Path, name: &str, keep: usize| -> PathBuf {
+        let bytes = std::fs::read(source).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes[..keep.min(bytes.len())]).unwrap();
+        path
+    };
+    let png_len = std::fs::metadata(&work).unwrap().len() as usize;
+    let jpg_len = std::fs::metadata(&work_jpg).unwrap().len() as usize;
+    let png_no_iend = cut(&work, "no_iend.png", png_len - 12);
+    let jpg_no_eoi = cut(&work_jpg, "no_eoi.jpg", jpg_len - 2);
+    let png_half = cut(&work, "half.png", png_len / 2);
+    let other = common::case("b01_upright_reference.jpg");
+    let other_len = std::fs::metadata(&other).unwrap().len() as usize;
+    let other_cut = cut(&other, "other_cut.jpg", other_len * 6 / 10);
+
+    for path in [&png_no_iend, &jpg_no_eoi, &png_half, &other_cut] {
+        let got = decode_file(path, &DecodeOptions::default(), &mut |_| true);
+        assert_eq!(error_kind(got), ErrorKind::Truncated, "{}", path.display());
+        assert_index_refused(path, DecoderChoice::Auto, ErrorKind::Truncated);
+    }
+    for whole in [&png_no_iend, &jpg_no_eoi] {
+        let r = judge(std::slice::from_ref(&work), whole, DecoderChoice::Auto);
+        assert_eq!(r.verdict, VerdictKind::Infringing, "{r:?}");
+        assert_eq!(r.status, "cut_short");
+        let e = r.error.as_ref().unwrap();
+        assert_eq!(e.kind, "truncated");
+        assert!(e.message.contains("matched on"), "{}", e.message);
+        assert!(r.matches[0].mean_distance <= 16.0, "{:?}", r.matches[0]);
+    }
+    let r = judge(std::slice::from_ref(&work), &png_half, DecoderChoice::Auto);
+    assert_error_report(&r, "truncated", "PNG cut inside its data");
+    let r = judge(std::slice::from_ref(&work), &other_cut, DecoderChoice::Auto);
+    assert_cut_short_unmatched(&r, "another picture, cut");
 }
 
 #[test]
