@@ -149,7 +149,8 @@ pub struct Evidence {
     /// duration and share rules read the larger of this and `duration_ms`; 0 when there are
     /// no such other segments.
     pub work_duration_ms: i64,
-    /// The upload's length in ms (0 for an image).
+    /// The upload's length in ms; 0 for an image, and for an upload cut short (its length is
+    /// unknown): then no share rule applies.
     pub query_span_ms: i64,
     /// Matched query frames.
     pub matched_frames: u32,
@@ -311,11 +312,13 @@ impl Policy {
         } else {
             format!("{} ms matched", e.duration_ms)
         };
+        let share_text = match e.query_span_ms {
+            0 => "share of upload unknown".to_string(),
+            _ => format!("{:.0} % of upload", share * 100.0),
+        };
         let numbers = format!(
-            "{matched} ({:.0} % of upload), {} frames, mean distance {:.1} bits",
-            share * 100.0,
-            e.matched_frames,
-            e.mean_distance
+            "{matched} ({share_text}), {} frames, mean distance {:.1} bits",
+            e.matched_frames, e.mean_distance
         );
         if (long_enough || share_enough) && strong {
             let rule = if long_enough {

@@ -331,7 +331,9 @@ impl Engine {
                     key_work: w.key_work,
                     duration_ms: s.query_duration_ms(),
                     work_duration_ms: coverage.get(&work).copied().unwrap_or(0),
-                    query_span_ms: span,
+                    // The length of an upload cut short is unknown: no share of it is
+                    // judged (its readable part is all that was matched against).
+                    query_span_ms: if fp.cut_short.is_some() { 0 } else { span },
                     matched_frames: s.matched_frames,
                     mean_distance: mean_pdq,
                     inliers: None,

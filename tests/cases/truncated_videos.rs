@@ -138,10 +138,12 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
         std::fs::write(&path, &bytes[..bytes.len() * 7 / 10]).unwrap();
         path
     };
-    let original = common::case("b18_original.mp4");
-    let mkv = cut_copy(&original, "copy_cut.mkv", &[]);
+    // A 10 s excerpt of a 40 s work, cut at 70 % of its bytes: about 7 s readable.
+    let work = common::samples().join("references/v_intel_bottle.mp4");
+    let excerpt = common::samples().join("queries/bottle_excerpt.mp4");
+    let mkv = cut_copy(&excerpt, "copy_cut.mkv", &[]);
     let fragmented = cut_copy(
-        &original,
+        &excerpt,
         "copy_cut.mp4",
         &["-movflags", "+frag_keyframe+empty_moov"],
     );
@@ -161,7 +163,9 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
     let unrelated = cut_copy(&other, "other_cut.mkv", &[]);
 
     let (_d, cat) = common::catalogue();
-    let engine = common::engine_over(&cat, std::slice::from_ref(&original), DecoderChoice::Ffmpeg);
+    let original = common::case("b18_original.mp4");
+    let works = [work, original.clone()];
+    let engine = common::engine_over(&cat, &works, DecoderChoice::Ffmpeg);
     let files = [mkv.clone(), fragmented, unrelated];
     let reports = scan_batch(&engine, &files, None, 2, &|_, _, _| {}).unwrap();
     for r in &reports[..2] {
@@ -170,11 +174,13 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
         let error = r.error.as_ref().unwrap();
         assert_eq!(error.kind, "truncated");
         assert!(error.message.contains("cut short"), "{}", error.message);
-        // Only the readable part: less than the 2 s the header promises.
-        assert!(r.duration_ms > 500 && r.duration_ms < 2000, "{r:?}");
+        // Only the readable part: less than the 10 s the header promises.
+        assert!(r.duration_ms > 4000 && r.duration_ms < 9500, "{r:?}");
         let m = &r.matches[0];
+        assert!(m.reason.contains("min_match_ms"), "{}", m.reason);
         assert!(m.query_end_ms <= r.duration_ms as i64, "{m:?}");
-        assert!(m.reference_start_ms < 300, "{m:?}");
+        // The excerpt starts 11.3 s into the work.
+        assert!((m.reference_start_ms - 11_290).abs() < 600, "{m:?}");
     }
     let other = &reports[2];
     assert_eq!(other.verdict, VerdictKind::Error, "{other:?}");
@@ -191,6 +197,28 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
     assert_eq!(summary.cut_short, 2);
     assert_eq!(summary.count(VerdictKind::Error), 1);
     assert_eq!(summary.errors_by_kind.get("truncated"), Some(&1));
+    // The share of an upload cut short is unknown: 2 s of a work that are all of the readable
+    // part are not "100 % of the upload" (its rest, never read, may be anything). The same
+    // 2 s copy, whole, is infringing by the share rule.
+    let whole = common::case("b18_hflipped.mp4");
+    let mut fp = fingerprint_file(
+        &whole,
+        &options(DecoderChoice::Ffmpeg, SamplePlan::QUERY_DEFAULT),
+        hasher_for(engine.algorithm()).as_ref(),
+        Role::Query,
+    )
+    .unwrap();
+    let r = engine.judge_fingerprint(&whole, &fp);
+    assert_eq!(r.verdict, VerdictKind::Infringing, "{r:?}");
+    assert!(r.matches[0].reason.contains("min_share"), "{r:?}");
+    fp.cut_short = Some("made-up cut".into());
+    let r = engine.judge_fingerprint(&whole, &fp);
+    assert_eq!(r.verdict, VerdictKind::Review, "{r:?}");
+    assert_eq!(r.status, "cut_short");
+    assert!(
+        r.matches[0].reason.contains("share of upload unknown"),
+        "{r:?}"
+    );
     // The plain decode still refuses it, and so does indexing.
     let got = decode_file(
         &mkv,
