@@ -267,11 +267,31 @@ fn a_resumed_scan_reports_the_whole_scan() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
-    // As if that scan had been killed after its first upload.
+    // As if a scan of both had been killed after its second upload.
+    let settings = serde_json::json!([
+        swordnet::paths::display_path(&first),
+        swordnet::paths::display_path(&second)
+    ]);
     rusqlite::Connection::open(&db)
         .unwrap()
-        .execute("UPDATE scans SET finished_at = NULL", [])
+        .execute(
+            "UPDATE scans SET finished_at = NULL, settings = json_set(settings, '$.paths', json(?1))",
+            [settings.to_string()],
+        )
         .unwrap();
+    // Resuming it over other inputs (or options) would leave uploads of it never judged.
+    let (_, err) = failure(
+        swordnet()
+            .args(["scan", "--resume", "--db"])
+            .arg(&db)
+            .arg(&first)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("cannot resume scan 1: its paths differ"),
+        "{err}"
+    );
     let out = swordnet()
         .args(["scan", "--resume", "--db"])
         .arg(&db)

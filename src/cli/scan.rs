@@ -29,7 +29,10 @@ pub fn scan_paths(
     });
     let scan_id = match (resume, catalogue.latest_scan()?) {
         (false, _) => catalogue.begin_scan(&settings.to_string())?,
-        (true, Some(scan)) if scan.finished_at.is_none() => scan.id,
+        (true, Some(scan)) if scan.finished_at.is_none() => {
+            check_same_settings(scan.id, &scan.settings, &settings)?;
+            scan.id
+        }
         (true, Some(scan)) => {
             return Err(Error::new(
                 swordnet::ErrorKind::Config,
@@ -92,6 +95,29 @@ pub fn scan_paths(
     }
     catalogue.finish_scan(scan_id)?;
     Ok((scan_id, reports))
+}
+
+/// A resumed scan must run over the same inputs with the same sampling, policy and hash as the
+/// scan it continues: otherwise its stored results and the new ones would not be one scan
+/// (uploads of the old list never judged, verdicts under two policies).
+fn check_same_settings(scan_id: i64, stored: &str, now: &serde_json::Value) -> Result<()> {
+    let stored: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+    let differ: Vec<&str> = ["paths", "sample", "policy", "algorithm"]
+        .into_iter()
+        .filter(|k| stored.get(k) != now.get(k))
+        .collect();
+    if differ.is_empty() {
+        return Ok(());
+    }
+    let was = |k: &str| stored.get(k).map(|v| v.to_string()).unwrap_or_default();
+    Err(Error::new(
+        swordnet::ErrorKind::Config,
+        format!(
+            "cannot resume scan {scan_id}: its {} differ from this command's (it was run over {}); give the same inputs and options, or run without --resume for a new scan",
+            differ.join(", "),
+            was("paths")
+        ),
+    ))
 }
 
 /// Writes the reports to `path` (created; buffered), or to standard output when there is no
