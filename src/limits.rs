@@ -6,6 +6,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// anything under 16 px on a side carries too little to tell works apart.
 pub const MIN_SIDE_PX: u32 = 16;
 
+/// [`Limits::max_animation_pixels`] in pictures of [`Limits::max_pixels`].
+pub const ANIMATION_PICTURES: u64 = 100;
+
 /// Limits on one input file. Defaults are documented on each field and in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,11 +103,12 @@ impl Limits {
     }
 
     /// Most pixels decoded across all frames of one animated image (GIF, APNG, animated
-    /// WebP): 200 pictures of [`Limits::max_pixels`] (10 gigapixels by default: 7,500 frames
-    /// of 1280x1024). Every frame must be decoded to composite the next, so this bounds the
-    /// work of a huge canvas with many frames well before the decode timeout.
+    /// WebP): [`ANIMATION_PICTURES`] pictures of [`Limits::max_pixels`] (5 gigapixels by
+    /// default: 3,800 frames of 1280x1024, 38,000 of 480x270). Every frame must be decoded to
+    /// composite the next, so this bounds the work of a huge canvas with many frames well
+    /// before the decode timeout (GIFs are checked from their headers before decoding).
     pub fn max_animation_pixels(&self) -> u64 {
-        self.max_pixels.saturating_mul(200)
+        self.max_pixels.saturating_mul(ANIMATION_PICTURES)
     }
 
     /// Checks video frame dimensions in pixels, as [`Limits::check_dimensions`] does, in words

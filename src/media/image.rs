@@ -28,6 +28,7 @@ use std::io::{BufRead, Cursor, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+mod gif;
 mod jpeg;
 
 use jpeg::{check_jpeg_complete, unsupported_jpeg_coding};
@@ -85,6 +86,20 @@ fn decode_error(err: image::ImageError) -> Error {
         _ => format!("cannot decode image: {err}"),
     };
     Error::new(kind, message).with_source(err)
+}
+
+/// An animation whose first `frames` frames of `width` x `height` already pass
+/// [`Limits::max_animation_pixels`].
+fn animation_too_large(limits: &Limits, frames: u64, width: u32, height: u32) -> Error {
+    Error::new(
+        ErrorKind::TooLarge,
+        format!(
+            "animation too large: {frames} frames of {width}x{height} make more than {} px to decode (limit: {} x the {} px picture limit)",
+            limits.max_animation_pixels(),
+            crate::limits::ANIMATION_PICTURES,
+            limits.max_pixels
+        ),
+    )
 }
 
 /// Largest file, bytes, that [`decode_with_end_marker`] reads into memory to repair.
@@ -331,6 +346,24 @@ fn decode_animation<R: BufRead + Seek>(
     ) {
         return Ok(None);
     }
+    if format == ImageFormat::Gif {
+        // Every frame is composited onto the whole canvas: refuse from the headers a file
+        // whose frames would take too long to decode (a 20 KB GIF of 1x1-pixel frames on a
+        // 4000x3000 canvas held a worker for a minute).
+        rewind(input)?;
+        let budget = limits.max_animation_pixels();
+        if let Some(shape) = gif::gif_shape(input, budget) {
+            let canvas = u64::from(shape.width) * u64::from(shape.height);
+            if shape.frames.saturating_mul(canvas) > budget {
+                return Err(animation_too_large(
+                    limits,
+                    shape.frames,
+                    shape.width,
+                    shape.height,
+                ));
+            }
+        }
+    }
     rewind(input)?;
     let frames: Option<image::Frames> = guarded("animation", || {
         let l = image_limits(limits);
@@ -400,15 +433,11 @@ fn decode_animation<R: BufRead + Seek>(
         let canvas = frame.buffer();
         decoded_px += u64::from(canvas.width()) * u64::from(canvas.height());
         if decoded_px > limits.max_animation_pixels() {
-            return Err(Error::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "animation too large: its first {count} frames of {}x{} already make more than {} px to decode (limit: 200 x the {} px picture limit)",
-                    canvas.width(),
-                    canvas.height(),
-                    limits.max_animation_pixels(),
-                    limits.max_pixels
-                ),
+            return Err(animation_too_large(
+                limits,
+                count,
+                canvas.width(),
+                canvas.height(),
             ));
         }
         let (num, den) = frame.delay().numer_denom_ms();
