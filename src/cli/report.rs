@@ -131,14 +131,9 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     }
     let s = report::summary::Summary::of(&reports);
     eprintln!(
-        "scan {} (started {}): {} uploads: {} infringing, {} review, {} clean, {} error",
-        scan.id,
-        scan.started_at,
-        s.uploads,
-        s.count(swordnet::verdict::VerdictKind::Infringing),
-        s.count(swordnet::verdict::VerdictKind::Review),
-        s.count(swordnet::verdict::VerdictKind::Clean),
-        s.count(swordnet::verdict::VerdictKind::Error)
+        "{} (started {})",
+        super::scan::summary_line(scan.id, &s),
+        scan.started_at
     );
     Ok(0)
 }

@@ -184,7 +184,7 @@ fn exit_code(summary: &Summary) -> u8 {
     code
 }
 
-fn summary_line(scan_id: i64, s: &Summary) -> String {
+pub(super) fn summary_line(scan_id: i64, s: &Summary) -> String {
     let errors: Vec<String> = s
         .errors_by_kind
         .iter()

@@ -240,6 +240,15 @@ fn work_span(m: &MatchReport) -> String {
     }
 }
 
+/// For an upload cut short and judged on its readable part: a mark saying so (empty else).
+fn cut_short_mark(r: &QueryReport) -> &'static str {
+    if r.status == "cut_short" {
+        " · <strong>file cut short: judged on its readable part</strong>"
+    } else {
+        ""
+    }
+}
+
 fn upload_section(h: &mut String, i: usize, r: &QueryReport, pictures: &Pictures, o: &HtmlOptions) {
     let v = r.verdict.as_str();
     let _ = writeln!(
@@ -254,12 +263,13 @@ fn upload_section(h: &mut String, i: usize, r: &QueryReport, pictures: &Pictures
     };
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} · {duration} · {} frames ({} informative) · {} match{}</p>",
+        "<p class=\"meta\">{} · {duration} · {} frames ({} informative) · {} match{}{}</p>",
         esc(r.media.as_deref().unwrap_or("unknown")),
         r.frames,
         r.informative_frames,
         r.matches.len(),
-        if r.matches.len() == 1 { "" } else { "es" }
+        if r.matches.len() == 1 { "" } else { "es" },
+        cut_short_mark(r)
     );
     if !r.reasons.is_empty() {
         let _ = writeln!(h, "<ul class=\"reasons\">");

@@ -40,6 +40,9 @@ pub fn render(reports: &[QueryReport]) -> String {
                 (String::new(), "", "")
             };
             let mut notes = Vec::new();
+            if i == 0 && r.status == "cut_short" {
+                notes.push("file cut short: readable part only".to_string());
+            }
             if m.transform != "none" {
                 notes.push(m.transform.clone());
             }

@@ -132,9 +132,10 @@ pub(super) fn header(
             };
             let _ = writeln!(
                 h,
-                "<tr><td><a href=\"#u{i}\">{}</a></td><td><span class=\"badge {1}\">{1}</span></td><td>{work}</td><td>{qt}</td><td>{rt}</td></tr>",
+                "<tr><td><a href=\"#u{i}\">{}</a>{2}</td><td><span class=\"badge {1}\">{1}</span></td><td>{work}</td><td>{qt}</td><td>{rt}</td></tr>",
                 esc(&r.query),
-                r.verdict.as_str()
+                r.verdict.as_str(),
+                super::cut_short_mark(r)
             );
         }
         let _ = writeln!(h, "</table>");
