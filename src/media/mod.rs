@@ -200,57 +200,7 @@ fn decode_inner(
         head,
     } = sniff_file(path, limits)?;
     if let Sniffed::Image(format) = sniffed {
-        // Read through a buffer, never whole: the pixel limit bounds memory, not the file size.
-        let file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
-        let mut count = 0u64;
-        let decoded = image::decode_image_from(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            format,
-            limits,
-            options.plan,
-            options.max_side,
-            &mut |f| {
-                count += 1;
-                on_frame(f)
-            },
-        );
-        let (info, cut) = match decoded {
-            Err(e) if read_cut_short && e.kind == ErrorKind::Truncated && count == 0 => {
-                let repaired = image::decode_with_end_marker(
-                    path,
-                    format,
-                    limits,
-                    options.plan,
-                    options.max_side,
-                    &mut |f| {
-                        count += 1;
-                        on_frame(f)
-                    },
-                );
-                let Ok(Some(info)) = repaired else {
-                    return Err(e);
-                };
-                let what = match format {
-                    ::image::ImageFormat::Png => "the PNG data ends before its IEND end chunk",
-                    _ => e.message.trim_start_matches("truncated image: "),
-                };
-                (info, Some(what.replace(" (file cut short)", "")))
-            }
-            other => (other?, None),
-        };
-        return Ok(MediaInfo {
-            media: if info.animated {
-                MediaType::Video
-            } else {
-                MediaType::Image
-            },
-            width: info.width,
-            height: info.height,
-            duration_ms: info.duration_ms,
-            sampled_frames: count,
-            decoder: "image",
-            cut_short: cut,
-        });
+        return decode_image_file(path, format, options, read_cut_short, on_frame);
     }
     if sniffed == Sniffed::Unknown {
         if let Some(name) = sniff::signed_image_extension(extension.as_deref()) {
@@ -395,6 +345,56 @@ fn decode_inner(
         duration_ms: if still { 0 } else { duration_ms },
         sampled_frames: frames,
         decoder: backend.name(),
+        cut_short: cut,
+    })
+}
+
+/// The image branch of [`decode_inner`]: a still or animated image, read through a buffer
+/// (never whole: the pixel limit bounds memory, not the file size). With `read_cut_short`, a
+/// file cut short before any frame is decoded again with its end marker put back
+/// ([`image::decode_with_end_marker`]).
+fn decode_image_file(
+    path: &Path,
+    format: ::image::ImageFormat,
+    options: &DecodeOptions,
+    read_cut_short: bool,
+    on_frame: &mut dyn FnMut(Frame) -> bool,
+) -> Result<MediaInfo> {
+    let count = std::cell::Cell::new(0u64);
+    let mut counted = |f| {
+        count.set(count.get() + 1);
+        on_frame(f)
+    };
+    let (limits, plan, max_side) = (&options.limits, options.plan, options.max_side);
+    let file = std::fs::File::open(path).map_err(|e| Error::io(e, path))?;
+    let input = std::io::BufReader::with_capacity(1 << 16, file);
+    let decoded = image::decode_image_from(input, format, limits, plan, max_side, &mut counted);
+    let (info, cut) = match decoded {
+        Err(e) if read_cut_short && e.kind == ErrorKind::Truncated && count.get() == 0 => {
+            let repaired =
+                image::decode_with_end_marker(path, format, limits, plan, max_side, &mut counted);
+            let Ok(Some(info)) = repaired else {
+                return Err(e);
+            };
+            let what = match format {
+                ::image::ImageFormat::Png => "the PNG data ends before its IEND end chunk",
+                _ => e.message.trim_start_matches("truncated image: "),
+            };
+            (info, Some(what.replace(" (file cut short)", "")))
+        }
+        other => (other?, None),
+    };
+    Ok(MediaInfo {
+        media: if info.animated {
+            MediaType::Video
+        } else {
+            MediaType::Image
+        },
+        width: info.width,
+        height: info.height,
+        duration_ms: info.duration_ms,
+        sampled_frames: count.get(),
+        decoder: "image",
         cut_short: cut,
     })
 }
