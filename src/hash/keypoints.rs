@@ -13,6 +13,7 @@
 //! matched with [`Features::mirrored`], which BRIEF gives for free by mirroring the pattern.
 
 use super::{Hash256, Picture};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// Each pyramid level is this much smaller (per side) than the one before: 2^(1/3), so a copy
@@ -143,9 +144,8 @@ pub fn features(picture: &Picture, max_points: usize, spread_over: Levels) -> Fe
     let mut levels = Vec::new();
     // Low-contrast pictures (a grey storm sky) stretched to full range, so that corner
     // strength does not depend on exposure; blank ones are left as they are and stay flat.
-    let mut level = picture
-        .contrast_stretched()
-        .unwrap_or_else(|| picture.clone());
+    let stretched = picture.contrast_stretched();
+    let mut level = Cow::Borrowed(stretched.as_ref().unwrap_or(picture));
     let mut scale = 1.0f32;
     if spread_over == Levels::Equally {
         // Skip the levels larger than UPLOAD_TOP_SIDE in one resize.
@@ -157,7 +157,7 @@ pub fn features(picture: &Picture, max_points: usize, spread_over: Levels) -> Fe
             let h = (level.height as f32 / top_scale).round() as u32;
             match shrink(&level, w, h) {
                 Some(top) => {
-                    level = top;
+                    level = Cow::Owned(top);
                     scale = top_scale;
                 }
                 None => {
@@ -177,7 +177,7 @@ pub fn features(picture: &Picture, max_points: usize, spread_over: Levels) -> Fe
             break;
         };
         levels.push((level, scale));
-        level = next;
+        level = Cow::Owned(next);
         scale *= LEVEL_SCALE;
     }
     let total_area: f32 = levels
@@ -388,19 +388,63 @@ impl SummedArea {
     }
 }
 
+/// The BRIEF pattern and its mirror image as comparisons between the distinct patch points
+/// they read: the 1024 point reads of one keypoint (256 pairs, upright and mirrored) fall on
+/// far fewer distinct points near the patch centre, so each point's box sum is taken once.
+struct Sampling {
+    /// The distinct `(dx, dy)` offsets from the patch centre read by either pattern.
+    points: Vec<(i32, i32)>,
+    /// For pair `i`: indices into `points` of its upright first and second points, then of
+    /// its mirrored first and second points.
+    pairs: [[u16; 4]; 256],
+}
+
+/// The [`Sampling`] of [`pattern`], built once.
+fn sampling() -> &'static Sampling {
+    static SAMPLING: OnceLock<Sampling> = OnceLock::new();
+    SAMPLING.get_or_init(|| {
+        let mut points: Vec<(i32, i32)> = Vec::new();
+        let mut index_of = |p: (i32, i32)| -> u16 {
+            match points.iter().position(|&q| q == p) {
+                Some(i) => i as u16,
+                None => {
+                    points.push(p);
+                    (points.len() - 1) as u16
+                }
+            }
+        };
+        let mut pairs = [[0u16; 4]; 256];
+        for (pair, &[x1, y1, x2, y2]) in pairs.iter_mut().zip(pattern().iter()) {
+            *pair = [
+                index_of((x1, y1)),
+                index_of((x2, y2)),
+                index_of((-x1, y1)),
+                index_of((-x2, y2)),
+            ];
+        }
+        Sampling { points, pairs }
+    })
+}
+
 /// BRIEF descriptors at `(x, y)` of a level given by its summed-area table: upright, and with
 /// the pattern mirrored left to right (the descriptor of the mirrored picture's corresponding
-/// point).
+/// point). Each distinct point's 5x5 box sum is read once ([`Sampling`]); the bits are those
+/// of comparing the pairs' box sums one by one (`describe_pairwise` in the tests).
 fn describe(s: &SummedArea, x: u32, y: u32) -> (Hash256, Hash256) {
-    let at = |dx: i32, dy: i32| s.box5(x as i32 + dx, y as i32 + dy);
+    let sampling = sampling();
+    let mut sums = [0f64; 1024];
+    for (sum, &(dx, dy)) in sums.iter_mut().zip(&sampling.points) {
+        *sum = s.box5(x as i32 + dx, y as i32 + dy);
+    }
     let mut upright = [0u64; 4];
     let mut mirrored = [0u64; 4];
-    for (i, [x1, y1, x2, y2]) in pattern().iter().copied().enumerate() {
-        if at(x1, y1) < at(x2, y2) {
-            upright[i / 64] |= 1 << (i % 64);
+    for (i, &[a, b, ma, mb]) in sampling.pairs.iter().enumerate() {
+        let bit = 1u64 << (i % 64);
+        if sums[a as usize] < sums[b as usize] {
+            upright[i / 64] |= bit;
         }
-        if at(-x1, y1) < at(-x2, y2) {
-            mirrored[i / 64] |= 1 << (i % 64);
+        if sums[ma as usize] < sums[mb as usize] {
+            mirrored[i / 64] |= bit;
         }
     }
     (Hash256(upright), Hash256(mirrored))
@@ -556,6 +600,44 @@ mod tests {
                 assert!((got - direct).abs() < 1e-6, "({x}, {y}): {got} vs {direct}");
             }
         }
+    }
+
+    /// [`describe`] as BRIEF defines it: every pair's two box sums read and compared.
+    fn describe_pairwise(s: &SummedArea, x: u32, y: u32) -> (Hash256, Hash256) {
+        let at = |dx: i32, dy: i32| s.box5(x as i32 + dx, y as i32 + dy);
+        let mut upright = [0u64; 4];
+        let mut mirrored = [0u64; 4];
+        for (i, [x1, y1, x2, y2]) in pattern().iter().copied().enumerate() {
+            if at(x1, y1) < at(x2, y2) {
+                upright[i / 64] |= 1 << (i % 64);
+            }
+            if at(-x1, y1) < at(-x2, y2) {
+                mirrored[i / 64] |= 1 << (i % 64);
+            }
+        }
+        (Hash256(upright), Hash256(mirrored))
+    }
+
+    /// The deduplicated sampling gives the same bits as the pairwise definition at every
+    /// describable point of a textured picture.
+    #[test]
+    fn describe_equals_the_pairwise_definition() {
+        let p = blocks(96, 80);
+        let sums = SummedArea::new(&p);
+        let m = EDGE_MARGIN;
+        let mut described = 0;
+        for y in m..80 - m {
+            for x in m..96 - m {
+                assert_eq!(
+                    describe(&sums, x, y),
+                    describe_pairwise(&sums, x, y),
+                    "({x}, {y})"
+                );
+                described += 1;
+            }
+        }
+        assert_eq!(described, (96 - 2 * m as usize) * (80 - 2 * m as usize));
+        assert!(sampling().points.len() < 1024);
     }
 
     #[test]

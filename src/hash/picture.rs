@@ -90,6 +90,24 @@ pub fn luma_level(v: f32) -> usize {
     (v.clamp(0.0, 255.0) + 0.5) as usize
 }
 
+/// Histogram of `luma` over the 256 levels of [`luma_level`]. Four interleaved histograms,
+/// summed at the end, so that a run of equal levels does not make each count wait for the
+/// previous one.
+fn level_histogram(luma: &[f32]) -> [u32; 256] {
+    let mut parts = [[0u32; 256]; 4];
+    let mut quads = luma.chunks_exact(4);
+    for q in &mut quads {
+        parts[0][luma_level(q[0])] += 1;
+        parts[1][luma_level(q[1])] += 1;
+        parts[2][luma_level(q[2])] += 1;
+        parts[3][luma_level(q[3])] += 1;
+    }
+    for &v in quads.remainder() {
+        parts[0][luma_level(v)] += 1;
+    }
+    std::array::from_fn(|i| parts[0][i] + parts[1][i] + parts[2][i] + parts[3][i])
+}
+
 /// Smallest spread (99.5th minus 0.5th percentile luma) a picture must have for
 /// [`Picture::contrast_stretched`] to stretch it: below it there is no content to recover
 /// (blank, uniform, near-black with noise).
@@ -100,10 +118,7 @@ impl Picture {
     /// or low-contrast frames whose PDQ quality is too low to match. `None` when the spread is
     /// under [`MIN_STRETCH_SPREAD`], or already nearly full range.
     pub fn contrast_stretched(&self) -> Option<Picture> {
-        let mut histogram = [0u32; 256];
-        for &v in &self.luma {
-            histogram[luma_level(v)] += 1;
-        }
+        let histogram = level_histogram(&self.luma);
         let n = self.luma.len() as u64;
         if n == 0 {
             return None;
