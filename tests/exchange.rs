@@ -306,3 +306,40 @@ fn meta_style_lists_import_as_still_works() {
     assert!(err.message.contains("line 2"), "{err}");
     assert_eq!(cat.works().unwrap().len(), 2, "a bad file writes nothing");
 }
+
+/// A quote opened at the start of a field and never closed is a bad line, not a title that
+/// swallows the rest of the file (the CSV reader alone imported 501 of 1,001 hashes, the last
+/// 500 lines becoming one title). Quotes inside a field and quoted titles with newlines and
+/// `""` stay as they were.
+#[test]
+fn an_unclosed_quote_stops_the_import_naming_its_line() {
+    let hash = |i: usize| format!("{:064x}", i * 7919 + 1);
+    let mut text = String::new();
+    for i in 0..20 {
+        let name = if i == 10 {
+            "\"draft.jpg".to_string()
+        } else {
+            format!("photo{i}.jpg")
+        };
+        text.push_str(&format!("{},100,{name}\n", hash(i)));
+    }
+    let (_dir, cat) = common::catalogue();
+    let err = cat.import_pdq_csv(&mut text.as_bytes()).unwrap_err();
+    assert!(err.message.contains("line 11"), "{err}");
+    assert!(err.message.contains("never closed"), "{err}");
+    assert!(cat.works().unwrap().is_empty(), "a bad file writes nothing");
+
+    let fine = format!(
+        "{},100,my \"draft\".jpg\n{},90,\"two\nlines, \"\"quoted\"\"\"\n{},80,last.jpg\n",
+        hash(1),
+        hash(2),
+        hash(3)
+    );
+    let s = cat.import_pdq_csv(&mut fine.as_bytes()).unwrap();
+    assert_eq!((s.works, s.hashes), (3, 3));
+    let titles: Vec<String> = cat.works().unwrap().into_iter().map(|w| w.title).collect();
+    assert_eq!(
+        titles,
+        ["my \"draft\".jpg", "two\nlines, \"quoted\"", "last.jpg"]
+    );
+}

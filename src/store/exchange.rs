@@ -272,18 +272,63 @@ impl Catalogue {
     }
 }
 
+/// The line (from 1) on which a quoted CSV field opens that the input never closes, if one
+/// does: the CSV reader takes such a field to the end of the input without an error, so a
+/// stray quote in one title would silently make every later line part of it. Quotes open a
+/// field only at its start, as in RFC 4180 and the `csv` crate; `""` inside one is a quote.
+fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut state, mut line, mut opened_on) = (State::FieldStart, 1u64, 0u64);
+    for &b in bytes {
+        state = match (state, b) {
+            (State::FieldStart, b'"') => {
+                opened_on = line;
+                State::Quoted
+            }
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (_, b',' | b'\n' | b'\r') => State::FieldStart,
+            _ => State::Unquoted,
+        };
+        if b == b'\n' {
+            line += 1;
+        }
+    }
+    (state == State::Quoted).then_some(opened_on)
+}
+
 /// Parses a `pdq-csv` file into works (see [`Catalogue::import_pdq_csv`]).
 pub fn parse_pdq_csv(input: &mut dyn Read) -> Result<Vec<ImportedWork>> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the hash list: {e}")))?;
+    if let Some(line) = unclosed_quote(&bytes) {
+        return Err(bad_line(
+            line,
+            "a quoted field opened on this line is never closed (every line after it would be read as its text)",
+        ));
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(bytes.as_slice());
     // Works in order of first appearance; swordnet rows keyed by their work id.
     let mut works: Vec<ImportedWork> = Vec::new();
     let mut by_id: std::collections::HashMap<String, usize> = Default::default();
     for (n, record) in reader.records().enumerate() {
-        let line = n as u64 + 1;
-        let record = record.map_err(|e| bad_line(line, format!("not CSV: {e}")))?;
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(n as u64 + 1, |p| p.line());
+            bad_line(line, format!("not CSV: {e}"))
+        })?;
+        let line = record.position().map_or(n as u64 + 1, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         if n == 0 && field(0).eq_ignore_ascii_case("hash") {
             continue;
