@@ -3,11 +3,22 @@
 
 use super::{fit, ThumbnailOptions};
 use crate::error::{Error, ErrorKind, Result};
+use crate::media::video::ffmpeg::{FfmpegBackend, INPUT_OPTIONS};
+use crate::media::video::VideoBackend;
 use image::{ImageFormat, RgbImage};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// ffmpeg's `-map` for the video stream the scan hashed ([`FfmpegBackend`]'s probe: not a
+/// decoy stream placed first); the first video stream when the probe fails.
+fn video_map(path: &Path) -> String {
+    match FfmpegBackend.probe(path) {
+        Ok(info) => format!("0:{}", info.stream_index),
+        Err(_) => "0:v:0".to_string(),
+    }
+}
 
 /// Runs ffmpeg with `args`; returns its standard output and log, or an error with its last
 /// log line.
@@ -89,11 +100,12 @@ pub(super) fn ffmpeg_frame(path: &Path, t_ms: i64, options: &ThumbnailOptions) -
             .map(Into::into)
             .collect();
         a.push(value.into());
+        a.extend(INPUT_OPTIONS.iter().map(Into::into));
         a.push("-i".into());
         a.push(input.clone());
+        a.push("-map".into());
+        a.push(video_map(path).into());
         for s in [
-            "-map",
-            "0:v:0",
             "-frames:v",
             "1",
             "-an",
@@ -209,11 +221,12 @@ pub(super) fn ffmpeg_run(
     args.push(format!("{:.3}", start_ms as f64 / 1000.0).into());
     args.push("-t".into());
     args.push(format!("{span:.3}").into());
+    args.extend(INPUT_OPTIONS.iter().map(Into::into));
     args.push("-i".into());
     args.push(input);
+    args.push("-map".into());
+    args.push(video_map(path).into());
     for a in [
-        "-map",
-        "0:v:0",
         "-an",
         "-sn",
         "-dn",

@@ -106,6 +106,22 @@ fn classify(stderr: &str, path: &Path) -> Error {
             ErrorKind::Truncated,
             format!("truncated or unreadable container: {last}"),
         )
+    } else if lower.contains("invalid argument") && !recognised() {
+        // The demuxer ffmpeg guessed is not in ALLOWED_DEMUXERS: a playlist, a file list or
+        // another text file named as a video.
+        Error::new(
+            ErrorKind::Decode,
+            format!(
+                "not a video: the file's first bytes match no known video or image format, and ffmpeg reads media containers only, never playlists or file lists ({last})"
+            ),
+        )
+    } else if lower.contains("cannot allocate memory") {
+        Error::new(
+            ErrorKind::TooLarge,
+            format!(
+                "ffmpeg refused the file: more than {MAX_STREAMS} streams, or more memory than it could get ({last})"
+            ),
+        )
     } else if lower.contains("no such file") || lower.contains("permission denied") {
         Error::new(ErrorKind::Io, last)
     } else if lower.contains("decoder not found") || lower.contains("unknown codec") {
@@ -131,14 +147,45 @@ fn json_f64(v: &serde_json::Value) -> Option<f64> {
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
-/// The first video stream that is not cover art: (stream index, its JSON).
+/// The video stream ffmpeg itself would choose (fftools `map_auto_video`), cover art left
+/// out: the largest picture area in pixels, plus 5,000,000 for the default stream; the first
+/// of equals. A small decoy stream placed first does not hide the copy players show.
+/// (stream index, its JSON).
 fn pick_video_stream(probe: &serde_json::Value) -> Option<(u64, &serde_json::Value)> {
-    probe["streams"].as_array()?.iter().find_map(|s| {
-        let is_video = s["codec_type"] == "video";
-        let cover = s["disposition"]["attached_pic"].as_u64() == Some(1);
-        (is_video && !cover).then(|| (json_u64(&s["index"]).unwrap_or(0), s))
-    })
+    let score = |s: &serde_json::Value| {
+        let area = json_u64(&s["width"]).unwrap_or(0) * json_u64(&s["height"]).unwrap_or(0);
+        let default = s["disposition"]["default"].as_u64() == Some(1);
+        area + if default { 5_000_000 } else { 0 }
+    };
+    probe["streams"]
+        .as_array()?
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s["codec_type"] == "video" && s["disposition"]["attached_pic"].as_u64() != Some(1)
+        })
+        .max_by_key(|&(i, s)| (score(s), std::cmp::Reverse(i)))
+        .map(|(_, s)| (json_u64(&s["index"]).unwrap_or(0), s))
 }
+
+/// Demuxers ffmpeg may use on an upload (`-format_whitelist`): media containers and raw video
+/// streams. Playlists and other indirections (HLS, concat, image sequences) are refused: a
+/// 62-byte text file named `.mp4` made ffmpeg read other files on the disk as the upload, or
+/// wait minutes on a live playlist.
+const ALLOWED_DEMUXERS: &str = "mov,matroska,avi,flv,live_flv,mpegts,mpeg,mpegvideo,asf,ogg,ivf,h264,hevc,m4v,yuv4mpegpipe,rm,nut,mxf,dv,obu,vc1,h263,wtv";
+
+/// Most streams a file may have (`-max_streams`): a 1.7 MB MP4 of 999 video tracks took
+/// ffprobe 6.6 GB.
+const MAX_STREAMS: &str = "16";
+
+/// The input options every ffmpeg / ffprobe run on an upload takes before its input:
+/// [`ALLOWED_DEMUXERS`] and [`MAX_STREAMS`].
+pub(crate) const INPUT_OPTIONS: [&str; 4] = [
+    "-format_whitelist",
+    ALLOWED_DEMUXERS,
+    "-max_streams",
+    MAX_STREAMS,
+];
 
 fn rotation_of(stream: &serde_json::Value) -> u32 {
     let from_side_data = stream["side_data_list"]
@@ -153,8 +200,10 @@ fn rotation_of(stream: &serde_json::Value) -> u32 {
 impl FfmpegBackend {
     fn probe_json(&self, path: &Path) -> Result<serde_json::Value> {
         let out = Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries"])
-            .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic:stream_side_data=rotation:stream_tags=rotate:format=duration,format_name")
+            .args(["-v", "error"])
+            .args(INPUT_OPTIONS)
+            .arg("-show_entries")
+            .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic,default:stream_side_data=rotation:stream_tags=rotate:format=duration,format_name")
             .args(["-of", "json"])
             .arg(input_arg(path))
             .stdin(Stdio::null())
@@ -234,7 +283,8 @@ impl VideoBackend for FfmpegBackend {
         if plan == SamplePlan::Keyframes {
             cmd.args(["-skip_frame", "nokey"]);
         }
-        cmd.arg("-i")
+        cmd.args(INPUT_OPTIONS)
+            .arg("-i")
             .arg(input_arg(path))
             .args(["-map", &format!("0:{index}"), "-an", "-sn", "-dn"])
             .args(["-fps_mode", "passthrough", "-vf", &filter])

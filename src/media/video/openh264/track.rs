@@ -58,6 +58,18 @@ struct VideoTrak {
     trak: BoxRef,
     fourcc: [u8; 4],
     sample_count: u32,
+    /// The track header's `track_enabled` flag (what ffmpeg shows as the default disposition).
+    enabled: bool,
+    /// Picture area in pixels from its first sample entry (0 when unreadable).
+    area: u64,
+}
+
+/// Score of a video track for [`select_video_track`], as ffmpeg chooses the video stream of a
+/// file with several (fftools `map_auto_video`): the picture area in pixels, plus 5,000,000
+/// when the track is enabled (the default one). A small decoy track placed first does not
+/// hide the larger copy that players show.
+fn track_score(track: &VideoTrak) -> u64 {
+    track.area + if track.enabled { 5_000_000 } else { 0 }
 }
 
 pub(super) fn select_video_track(index: &Index) -> Result<Option<VideoTrack>, BuiltinError> {
@@ -82,16 +94,25 @@ pub(super) fn select_video_track(index: &Index) -> Result<Option<VideoTrack>, Bu
             .map(|minf| find_child(buf, minf, b"stbl"))
             .transpose()?
             .flatten();
-        let fourcc = match stbl
+        let entry = match stbl
             .map(|s| find_child(buf, s, b"stsd"))
             .transpose()?
             .flatten()
         {
-            Some(stsd) => child_boxes(buf, stsd.body + 8, stsd.end)?
-                .first()
-                .map_or([0; 4], |e| e.typ),
-            None => [0; 4],
+            Some(stsd) => child_boxes(buf, stsd.body + 8, stsd.end)?.first().copied(),
+            None => None,
         };
+        let fourcc = entry.map_or([0; 4], |e| e.typ);
+        // VisualSampleEntry (ISO 14496-12 12.1.3): width and height follow 24 bytes of
+        // reserved, data-reference index and pre-defined fields.
+        let area = entry.map_or(0, |e| {
+            let side = |at| u64::from(be_u16(buf, e.body + at).unwrap_or(0));
+            side(24) * side(26)
+        });
+        // tkhd: version (1 byte), then 24 bits of flags; bit 0 is track_enabled.
+        let enabled = find_child(buf, trak, b"tkhd")?
+            .and_then(|tkhd| be_u32(buf, tkhd.body))
+            .is_some_and(|word| word & 1 == 1);
         let sample_count = match stbl
             .map(|s| find_child(buf, s, b"stsz"))
             .transpose()?
@@ -104,15 +125,23 @@ pub(super) fn select_video_track(index: &Index) -> Result<Option<VideoTrack>, Bu
             trak,
             fourcc,
             sample_count,
+            enabled,
+            area,
         });
     }
-    // Prefer an H.264 track; then any track with samples (fragmented files have 0 in the
-    // moov); then the first.
-    let pick = candidates
-        .iter()
-        .position(|c| matches!(&c.fourcc, b"avc1" | b"avc3"))
-        .or_else(|| candidates.iter().position(|c| c.sample_count > 0))
-        .or(if candidates.is_empty() { None } else { Some(0) });
+    // Prefer H.264 tracks; then tracks with samples (fragmented files have 0 in the moov);
+    // then any. Among those, the best [`track_score`], the first of equals.
+    let best_of = |keep: &dyn Fn(&VideoTrak) -> bool| {
+        candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| keep(c))
+            .max_by_key(|&(i, c)| (track_score(c), std::cmp::Reverse(i)))
+            .map(|(i, _)| i)
+    };
+    let pick = best_of(&|c| matches!(&c.fourcc, b"avc1" | b"avc3"))
+        .or_else(|| best_of(&|c| c.sample_count > 0))
+        .or_else(|| best_of(&|_| true));
     match pick {
         Some(i) => load_track(index, candidates[i].trak).map(Some),
         None => Ok(None),
