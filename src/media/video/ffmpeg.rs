@@ -187,6 +187,17 @@ pub(crate) const INPUT_OPTIONS: [&str; 4] = [
     MAX_STREAMS,
 ];
 
+/// Seconds of a Matroska `DURATION` tag, `HH:MM:SS.fraction` (the video stream's own
+/// length: the container's may be a subtitle track's, seconds longer).
+fn clock_seconds(text: &str) -> Option<f64> {
+    let mut parts = text.trim().splitn(3, ':');
+    let hours: f64 = parts.next()?.parse().ok()?;
+    let minutes: f64 = parts.next()?.parse().ok()?;
+    let seconds: f64 = parts.next()?.parse().ok()?;
+    let total = hours * 3600.0 + minutes * 60.0 + seconds;
+    (total.is_finite() && total >= 0.0).then_some(total)
+}
+
 fn rotation_of(stream: &serde_json::Value) -> u32 {
     let from_side_data = stream["side_data_list"]
         .as_array()
@@ -203,7 +214,7 @@ impl FfmpegBackend {
             .args(["-v", "error"])
             .args(INPUT_OPTIONS)
             .arg("-show_entries")
-            .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic,default:stream_side_data=rotation:stream_tags=rotate:format=duration,format_name")
+            .arg("stream=index,codec_type,codec_name,width,height,duration:stream_disposition=attached_pic,default:stream_side_data=rotation:stream_tags=rotate,DURATION:format=duration,format_name")
             .args(["-of", "json"])
             .arg(input_arg(path))
             .stdin(Stdio::null())
@@ -236,6 +247,7 @@ impl VideoBackend for FfmpegBackend {
             std::mem::swap(&mut width, &mut height);
         }
         let duration_s = json_f64(&stream["duration"])
+            .or_else(|| stream["tags"]["DURATION"].as_str().and_then(clock_seconds))
             .or_else(|| json_f64(&probe["format"]["duration"]))
             .unwrap_or(0.0);
         Ok(VideoInfo {
@@ -439,6 +451,14 @@ fn parse_showinfo_pts(line: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matroska_duration_tags_are_read() {
+        assert_eq!(clock_seconds("00:01:00.000000000"), Some(60.0));
+        assert_eq!(clock_seconds("01:02:03.5"), Some(3723.5));
+        assert_eq!(clock_seconds("bad"), None);
+        assert_eq!(clock_seconds("00:-1:00"), None);
+    }
 
     /// ffmpeg's "moov atom not found" for a text file named .mp4 is no truncation; for a file
     /// that starts as an MP4 it is.
