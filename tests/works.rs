@@ -233,3 +233,41 @@ fn reindexing_keeps_metadata_and_set_changes_it() {
     set(&["--rights-holder", ""]);
     assert_eq!(listed(&db)[0]["rights_holder"], serde_json::Value::Null);
 }
+
+/// `--db` naming another program's SQLite database is refused and the file left as it was
+/// (no WAL switch, no swordnet tables added beside its own).
+#[test]
+fn another_programs_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'a');",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let sample = common::samples().join("queries/clean_black.jpg");
+    for args in [
+        vec![
+            "works".into(),
+            "--db".into(),
+            db.clone().into_os_string(),
+            "list".into(),
+        ],
+        vec![
+            "scan".into(),
+            "--db".into(),
+            db.clone().into_os_string(),
+            sample.into_os_string(),
+        ],
+    ] {
+        let out = swordnet().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a swordnet catalogue"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert!(!dir.path().join("app.db-wal").exists());
+}

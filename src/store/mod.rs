@@ -109,7 +109,15 @@ impl Catalogue {
     fn open_in(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let (version, stored) = retry_busy(|| prepare(&conn))?;
+        let (version, stored) = match retry_busy(|| prepare(&conn))? {
+            Prepared::Catalogue(version, stored) => (version, stored),
+            Prepared::Foreign(tables) => {
+                return Err(Error::new(
+                    ErrorKind::IncompatibleCatalogue,
+                    format!("not a swordnet catalogue: an SQLite database of {tables} other tables; left untouched (give a new file or a catalogue)"),
+                ))
+            }
+        };
         if version > SCHEMA_VERSION {
             return Err(Error::new(
                 ErrorKind::IncompatibleCatalogue,
@@ -186,14 +194,27 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sets the connection up and creates the schema when it is missing: the schema version found
 /// and the stored hash algorithm id (`None` for a new catalogue). Stops before the schema when
-/// the version is newer than this build's.
-fn prepare(conn: &Connection) -> rusqlite::Result<(i64, Option<String>)> {
+/// the version is newer than this build's, and before any change when the file is another
+/// program's database.
+fn prepare(conn: &Connection) -> rusqlite::Result<Prepared> {
+    // Another program's database (tables, but not swordnet's) is left untouched: no WAL
+    // switch, no schema added beside its tables.
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ours = ["meta", "works"]
+        .iter()
+        .all(|t| tables.iter().any(|n| n == t));
+    if !tables.is_empty() && !ours {
+        return Ok(Prepared::Foreign(tables.len()));
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
-        return Ok((version, None));
+        return Ok(Prepared::Catalogue(version, None));
     }
     conn.execute_batch(SCHEMA)?;
     if version < SCHEMA_VERSION {
@@ -204,7 +225,15 @@ fn prepare(conn: &Connection) -> rusqlite::Result<(i64, Option<String>)> {
             r.get(0)
         })
         .optional()?;
-    Ok((version, stored))
+    Ok(Prepared::Catalogue(version, stored))
+}
+
+/// What [`prepare`] found.
+enum Prepared {
+    /// A swordnet catalogue (new or existing): its schema version and stored hash algorithm id.
+    Catalogue(i64, Option<String>),
+    /// Another program's SQLite database, with this many tables.
+    Foreign(usize),
 }
 
 /// Runs `step` again while SQLite answers "database is locked" without waiting, for at most
