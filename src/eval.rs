@@ -78,8 +78,17 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
         return Err(bad("bad truth file: no rows after the header".into()));
     }
     let mut rows = rows;
+    let mut first_line: std::collections::HashMap<String, usize> = Default::default();
     for (i, row) in rows.iter_mut().enumerate() {
         check_truth_row(row).map_err(|e| bad(format!("bad truth file, line {}: {e}", i + 2)))?;
+        if let Some(first) = first_line.insert(row.query.clone(), i + 2) {
+            // Scored twice, a query would count as two uploads (and a conflicting row as a miss).
+            return Err(bad(format!(
+                "bad truth file, line {}: query {:?} already has a row (line {first}); one row per upload",
+                i + 2,
+                row.query
+            )));
+        }
     }
     Ok(rows)
 }
@@ -110,6 +119,20 @@ fn check_truth_row(row: &mut TruthRow) -> std::result::Result<(), String> {
             if !part.parse::<f64>().is_ok_and(f64::is_finite) {
                 return Err(format!("{column} {part:?} is not a time in seconds"));
             }
+        }
+    }
+    // Multi-segment rows list their ranges as `a;b`: each start needs its end.
+    let count = |v: &str| v.split(';').filter(|p| !p.trim().is_empty()).count();
+    for (start, end, a, b) in [
+        ("ref_start", "ref_end", &row.ref_start, &row.ref_end),
+        ("query_start", "query_end", &row.query_start, &row.query_end),
+    ] {
+        if count(a) != count(b) {
+            return Err(format!(
+                "{start} has {} times but {end} has {}",
+                count(a),
+                count(b)
+            ));
         }
     }
     Ok(())

@@ -150,6 +150,24 @@ fn a_truth_file_without_its_columns_is_refused() {
     assert!(err.contains("line 2") && err.contains("imagee"), "{err}");
     let err = eval_error("query,media,verdict,ref_start\na.mp4,video,infringing,abc\n");
     assert!(err.contains("ref_start") && err.contains("abc"), "{err}");
+    // A second row for one upload would score it twice.
+    let err = eval_error(
+        "query,media,verdict
+a.jpg,image,clean
+b.jpg,image,clean
+a.jpg,image,infringing
+",
+    );
+    assert!(err.contains("line 4") && err.contains("line 2"), "{err}");
+    let err = eval_error(
+        "query,media,verdict,ref_start,ref_end
+a.mp4,video,infringing,1;5,3
+",
+    );
+    assert!(
+        err.contains("ref_start has 2 times but ref_end has 1"),
+        "{err}"
+    );
 }
 
 #[test]
