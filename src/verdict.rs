@@ -165,11 +165,26 @@ pub struct Evidence {
 /// the dev corpus chance placements of clean photos gathered up to 6.
 pub const MIN_INLIERS_FLOOR: u32 = 8;
 
+/// Largest search radius or image distance a policy may set, bits of 256: unrelated PDQ
+/// hashes are 128 ± 8 bits apart, and a wider radius makes every search return most of the
+/// catalogue (a radius of 256 took one 40 s upload 4.5 GB).
+pub const MAX_RADIUS: u32 = 96;
+
 impl Policy {
     /// Checks that the thresholds make sense together; the message names the first that does
     /// not. Shares lie in 0–1, times and distances are not negative, keypoint counts are at
     /// least [`MIN_INLIERS_FLOOR`], and each `review` bar is weaker than its `infringing` bar.
     pub fn check(&self) -> std::result::Result<(), String> {
+        for (name, bits) in [
+            ("video_radius", self.video_radius),
+            ("seed_radius", self.seed_radius),
+        ] {
+            if bits > MAX_RADIUS {
+                return Err(format!(
+                    "policy.{name} {bits} is over {MAX_RADIUS} bits: unrelated pictures match there and the search returns most of the catalogue"
+                ));
+            }
+        }
         for (class, t) in [("standard", &self.standard), ("key_work", &self.key_work)] {
             if !(0.0..=1.0).contains(&t.min_share) {
                 return Err(format!(
@@ -201,6 +216,12 @@ impl Policy {
                 return Err(format!(
                     "policy.{class}.image_review_inliers {} is above image_min_inliers {}",
                     t.image_review_inliers, t.image_min_inliers
+                ));
+            }
+            if t.image_review_distance > MAX_RADIUS {
+                return Err(format!(
+                    "policy.{class}.image_review_distance {} is over {MAX_RADIUS} bits: unrelated pictures match there",
+                    t.image_review_distance
                 ));
             }
             if t.image_review_distance < t.image_max_distance {
@@ -409,6 +430,17 @@ mod tests {
         let mut p = Policy::default();
         p.key_work.image_review_inliers = 50;
         assert!(p.check().unwrap_err().contains("key_work"));
+        let p = Policy {
+            video_radius: 256,
+            ..Policy::default()
+        };
+        assert!(p
+            .check()
+            .unwrap_err()
+            .contains("video_radius 256 is over 96"));
+        let mut p = Policy::default();
+        p.standard.image_review_distance = 200;
+        assert!(p.check().unwrap_err().contains("image_review_distance 200"));
         let typo = serde_json::from_str::<Policy>(r#"{"standard": {"image_min_inlier": 9}}"#);
         assert!(typo.unwrap_err().to_string().contains("image_min_inlier"));
         let nested = serde_json::from_str::<Policy>(r#"{"image_min_inliers": 9}"#);

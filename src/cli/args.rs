@@ -62,9 +62,9 @@ pub struct DecodeArgs {
     /// JSON config file with "limits" and "policy" objects (see README).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Worker threads [default: number of cores].
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    /// Worker threads, 1 to 256 [default: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: Option<u64>,
     /// Longest side, in pixels, video frames are scaled to before hashing [default: 512].
     #[arg(long)]
     pub frame_size: Option<u32>,

@@ -69,7 +69,7 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
 
 /// Worker threads: `--jobs` or the number of cores.
 pub fn jobs(args: &DecodeArgs) -> usize {
-    args.jobs.filter(|&j| j > 0).unwrap_or_else(|| {
+    args.jobs.map(|j| j as usize).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
