@@ -3,12 +3,12 @@
 
 use super::{fit, ThumbnailOptions};
 use crate::error::{Error, ErrorKind, Result};
-use crate::media::video::ffmpeg::{FfmpegBackend, INPUT_OPTIONS};
+use crate::media::video::ffmpeg::{tool_command, FfmpegBackend, INPUT_OPTIONS};
 use crate::media::video::VideoBackend;
 use image::{ImageFormat, RgbImage};
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// ffmpeg's `-map` for the video stream the scan hashed ([`FfmpegBackend`]'s probe: not a
@@ -23,7 +23,7 @@ fn video_map(path: &Path) -> String {
 /// Runs ffmpeg with `args`; returns its standard output and log, or an error with its last
 /// log line.
 fn run_ffmpeg(args: &[std::ffi::OsString], timeout: Duration) -> Result<(Vec<u8>, String)> {
-    let mut child = Command::new("ffmpeg")
+    let mut child = tool_command("ffmpeg")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -40,6 +40,27 @@ pub fn available() -> bool {
     })
 }
 
+/// A command running `tool` (ffmpeg or ffprobe) on an upload. On Linux the child is killed
+/// when the thread that started it ends (`PR_SET_PDEATHSIG`): a scan stopped by SIGTERM or
+/// SIGKILL leaves no decoder running on (the thread waits for its child in every use).
+pub(crate) fn tool_command(tool: &str) -> Command {
+    #[allow(unused_mut)]
+    let mut cmd = Command::new(tool);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs between fork and exec and only calls prctl, which is
+        // async-signal-safe; it allocates nothing and touches no lock.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
+    cmd
+}
+
 /// The input argument for ffmpeg / ffprobe: `file:` + the path's bytes, so that a name is
 /// never read as an option (`-x.mp4`) or as another protocol (`concat:`, `http:`, `pipe:`).
 pub(crate) fn input_arg(path: &Path) -> OsString {
@@ -210,7 +231,7 @@ fn rotation_of(stream: &serde_json::Value) -> u32 {
 
 impl FfmpegBackend {
     fn probe_json(&self, path: &Path) -> Result<serde_json::Value> {
-        let out = Command::new("ffprobe")
+        let out = tool_command("ffprobe")
             .args(["-v", "error"])
             .args(INPUT_OPTIONS)
             .arg("-show_entries")
@@ -282,7 +303,7 @@ impl VideoBackend for FfmpegBackend {
             SamplePlan::Keyframes => String::new(),
         };
         let filter = format!("{select}scale={w}:{h}:flags=area,format=gray,showinfo");
-        let mut cmd = Command::new("ffmpeg");
+        let mut cmd = tool_command("ffmpeg");
         cmd.args([
             "-nostdin",
             "-hide_banner",
