@@ -165,15 +165,30 @@ pub fn index_batch(
 ) -> Result<Vec<(PathBuf, Result<IndexOutcome>)>> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = works.len();
+    // Set by the first write the catalogue refuses for want of room or access: the files
+    // after it are not decoded for nothing.
+    let unwritable = std::sync::OnceLock::<String>::new();
     let results = pool(jobs)?.install(|| {
         map_largest_first(
             works,
             |(path, _)| file_size(path),
             |(path, meta)| {
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    index_file(catalogue, path, meta, options, min_quality)
-                }))
-                .unwrap_or_else(|p| Err(panic_error(path, p)));
+                let outcome = match unwritable.get() {
+                    Some(why) => Err(Error::new(
+                        ErrorKind::Store,
+                        format!("not indexed: the catalogue cannot be written ({why})"),
+                    )
+                    .with_path(path)),
+                    None => catch_unwind(AssertUnwindSafe(|| {
+                        index_file(catalogue, path, meta, options, min_quality)
+                    }))
+                    .unwrap_or_else(|p| Err(panic_error(path, p))),
+                };
+                if let Err(e) = &outcome {
+                    if catalogue_unwritable(e) {
+                        let _ = unwritable.set(e.message.clone());
+                    }
+                }
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 progress(n, total, path, &outcome);
                 (path.clone(), outcome)
@@ -181,6 +196,20 @@ pub fn index_batch(
         )
     });
     Ok(results)
+}
+
+/// True when `e` says the catalogue cannot take writes at all (SQLite's "database or disk is
+/// full", "attempt to write a readonly database", "disk I/O error"), not that one file failed.
+pub fn catalogue_unwritable(e: &Error) -> bool {
+    e.kind == ErrorKind::Store
+        && [
+            "disk is full",
+            "readonly database",
+            "disk I/O error",
+            "cannot be written",
+        ]
+        .iter()
+        .any(|m| e.message.contains(m))
 }
 
 /// Scans `files` with `engine` in parallel, largest first ([`map_largest_first`]). With `store = Some((catalogue, scan_id))` each
@@ -232,6 +261,20 @@ pub fn stored(path: &Path, report: &QueryReport) -> StoredResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_or_read_only_catalogue_stops_indexing_and_a_bad_file_does_not() {
+        let store = |m: &str| Error::new(ErrorKind::Store, m);
+        assert!(catalogue_unwritable(&store("database or disk is full")));
+        assert!(catalogue_unwritable(&store(
+            "attempt to write a readonly database"
+        )));
+        assert!(!catalogue_unwritable(&store("UNIQUE constraint failed")));
+        assert!(!catalogue_unwritable(&Error::new(
+            ErrorKind::Decode,
+            "database or disk is full"
+        )));
+    }
     use std::os::unix::fs::symlink;
 
     fn message_of(problems: &[(PathBuf, Error)], name: &str) -> String {

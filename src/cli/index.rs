@@ -131,6 +131,25 @@ pub fn run(args: IndexArgs) -> Result<u8> {
         }
     }
     eprintln!("indexed {added} new, {skipped} already present, {failures} failed");
+    let unwritable: Vec<&Error> = results
+        .iter()
+        .filter_map(|(_, outcome)| outcome.as_ref().err())
+        .filter(|e| swordnet::scan::catalogue_unwritable(e))
+        .collect();
+    // The write that failed, not the files skipped after it.
+    let first = unwritable
+        .iter()
+        .find(|e| !e.message.starts_with("not indexed"))
+        .or(unwritable.first());
+    if let Some(e) = first {
+        return Err(Error::new(
+            ErrorKind::Store,
+            format!(
+                "the catalogue cannot be written ({}); indexing stopped, the works stored before are kept",
+                e.message
+            ),
+        ));
+    }
     Ok(if failures > 0 { EXIT_FILE_ERRORS } else { 0 })
 }
 
