@@ -402,13 +402,22 @@ fn match_block(
             "turned {degrees:.2}° on its canvas (turned back to match)"
         ));
     }
-    if m.cropped {
-        facts.push("found in the upload's active area (borders removed)".into());
+    match m.keypoint_inliers {
+        // Placed by local features: no hash distance to show; the score is inliers / 40.
+        Some(inliers) => facts.push(format!(
+            "placed inside the reference photo by {inliers} agreeing keypoints (no whole-picture hash matched) · score {:.2}",
+            m.score
+        )),
+        None => {
+            if m.cropped {
+                facts.push("found in the upload's active area (borders removed)".into());
+            }
+            facts.push(format!(
+                "{} matched frames · mean distance {:.1} bits · score {:.2}",
+                m.matched_frames, m.mean_distance, m.score
+            ));
+        }
     }
-    facts.push(format!(
-        "{} matched frames · mean distance {:.1} bits · score {:.2}",
-        m.matched_frames, m.mean_distance, m.score
-    ));
     facts.push(format!(
         "work file {}",
         if m.reference.is_empty() {
