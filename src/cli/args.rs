@@ -374,12 +374,13 @@ pub struct ReportArgs {
     #[arg(long)]
     pub takedown: Option<PathBuf>,
     /// Write the report in --format here ("-": standard output, as without --report when
-    /// neither --html nor --takedown is given).
+    /// neither --html nor --takedown is given, or when --format is).
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Report format for --report.
-    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-    pub format: Format,
+    /// Report format [default: jsonl]; given with --html or --takedown, the report is also
+    /// printed.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Video decoder for the thumbnails: auto (ffmpeg if on PATH), ffmpeg, builtin.
     #[arg(long, value_enum, default_value_t = DecoderChoice::Auto)]
     pub decoder: DecoderChoice,

@@ -120,11 +120,12 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     if let Some(path) = &args.takedown {
         write_takedown(path, &reports, scan.id, Some(&scan.started_at))?;
     }
-    if args.html.is_none() && args.takedown.is_none() || args.report.is_some() {
+    let asked = args.report.is_some() || args.format.is_some();
+    if args.html.is_none() && args.takedown.is_none() || asked {
         super::scan::write_reports_to(
             args.report.as_deref(),
             &reports,
-            args.format,
+            args.format.unwrap_or(super::args::Format::Jsonl),
             scan.id,
             Some(&scan.started_at),
         )?;
