@@ -212,8 +212,91 @@ pub(super) fn align_lines(candidates: &[Candidate], params: &AlignParams) -> Vec
         }
         segments.extend(found);
     }
+    let mut segments = join_across_weak_wedges(segments, params);
     segments.sort_by_key(|s| std::cmp::Reverse(s.matched_frames));
     segments
+}
+
+/// How much farther apart (mean Hamming distance, bits of 256) the pairs of every segment
+/// wedged between two parts of one line must be than those of both parts for the parts to be
+/// joined across them.
+const WEDGE_WORSE_BITS: f64 = 10.0;
+
+/// Longest query gap, ms, joined across weak wedges.
+const MAX_JOINED_GAP_MS: i64 = 10_000;
+
+/// Joins two segments on one line (speeds within 2 %, the first's line passing within
+/// `tolerance_ms` of the second's start) when the query time between them holds only
+/// segments of other lines whose pairs are [`WEDGE_WORSE_BITS`] farther apart than both
+/// parts': the wedged frames belong to the same copy, matched poorly (fast motion falling
+/// between the reference's samples) and taken by a chance line. A gap with nothing in it, or
+/// with a segment that matches well (a compilation cutting to another scene), stays split.
+fn join_across_weak_wedges(mut segments: Vec<Segment>, params: &AlignParams) -> Vec<Segment> {
+    'again: loop {
+        segments.sort_by_key(|s| (s.q_start_ms, s.q_end_ms));
+        for i in 0..segments.len() {
+            for j in i + 1..segments.len() {
+                let (a, b) = (&segments[i], &segments[j]);
+                let gap = b.q_start_ms - a.q_end_ms;
+                let same_line = (a.speed / b.speed - 1.0).abs() <= 0.02
+                    && (a.speed * b.q_start_ms as f64 + a.offset_ms
+                        - (b.speed * b.q_start_ms as f64 + b.offset_ms))
+                        .abs()
+                        <= params.tolerance_ms;
+                if gap <= 0 || gap > MAX_JOINED_GAP_MS || !same_line {
+                    continue;
+                }
+                let worst_part = a.mean_distance.max(b.mean_distance);
+                let wedged: Vec<usize> = (0..segments.len())
+                    .filter(|&k| k != i && k != j)
+                    .filter(|&k| {
+                        segments[k].q_end_ms > a.q_end_ms && segments[k].q_start_ms < b.q_start_ms
+                    })
+                    .collect();
+                let weak = |k: &usize| {
+                    let w = &segments[*k];
+                    w.q_start_ms >= a.q_end_ms - params.query_interval_ms
+                        && w.q_end_ms <= b.q_start_ms + params.query_interval_ms
+                        && w.mean_distance >= worst_part + WEDGE_WORSE_BITS
+                };
+                if wedged.is_empty() || !wedged.iter().all(weak) {
+                    continue;
+                }
+                let frames = a.matched_frames + b.matched_frames;
+                let line = if a.matched_frames >= b.matched_frames {
+                    a
+                } else {
+                    b
+                };
+                let (speed, offset) = (line.speed, line.offset_ms);
+                let r_at = |q: i64| (speed * q as f64 + offset).round() as i64;
+                let r_start = r_at(a.q_start_ms).max(0);
+                let joined = Segment {
+                    q_start_ms: a.q_start_ms,
+                    q_end_ms: b.q_end_ms,
+                    r_start_ms: r_start,
+                    r_end_ms: clamp_end(r_at(b.q_end_ms), params.reference_duration_ms)
+                        .max(r_start),
+                    speed,
+                    offset_ms: offset,
+                    matched_frames: frames,
+                    mean_distance: (a.mean_distance * a.matched_frames as f64
+                        + b.mean_distance * b.matched_frames as f64)
+                        / frames as f64,
+                };
+                let mut gone = wedged;
+                gone.extend([i, j]);
+                let mut k = 0;
+                segments.retain(|_| {
+                    k += 1;
+                    !gone.contains(&(k - 1))
+                });
+                segments.push(joined);
+                continue 'again;
+            }
+        }
+        return segments;
+    }
 }
 
 fn split_runs(points: &[Candidate], max_gap: i64) -> Vec<&[Candidate]> {
@@ -266,6 +349,48 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    fn segment(q: (i64, i64), offset: f64, frames: u32, distance: f64) -> Segment {
+        Segment {
+            q_start_ms: q.0,
+            q_end_ms: q.1,
+            r_start_ms: q.0 + offset as i64,
+            r_end_ms: q.1 + offset as i64,
+            speed: 1.0,
+            offset_ms: offset,
+            matched_frames: frames,
+            mean_distance: distance,
+        }
+    }
+
+    /// A plain 12 s cut of a fast cartoon: its middle matched poorly and a chance line took
+    /// it. The two parts of the true line are joined across it; a wedge that matches well
+    /// (a compilation's other scene) or an empty gap keeps them apart.
+    #[test]
+    fn parts_of_one_line_join_across_a_weak_wedge_only() {
+        let params = AlignParams::default();
+        let a = segment((0, 4000), 35_000.0, 16, 10.8);
+        let b = segment((8750, 11_750), 35_000.0, 12, 18.2);
+        let chance = segment((4500, 8500), 36_330.0, 9, 35.5);
+        let joined = join_across_weak_wedges(vec![b, chance, a], &params);
+        assert_eq!(joined.len(), 1, "{joined:?}");
+        let j = joined[0];
+        assert_eq!((j.q_start_ms, j.q_end_ms), (0, 11_750));
+        assert_eq!((j.r_start_ms, j.r_end_ms), (35_000, 46_750));
+        assert_eq!(j.matched_frames, 28);
+
+        let other_scene = segment((4500, 8500), 80_000.0, 9, 12.0);
+        assert_eq!(
+            join_across_weak_wedges(vec![a, other_scene, b], &params).len(),
+            3
+        );
+        assert_eq!(join_across_weak_wedges(vec![a, b], &params).len(), 2);
+        let elsewhere = segment((8750, 11_750), 50_000.0, 12, 18.2);
+        assert_eq!(
+            join_across_weak_wedges(vec![a, chance, elsewhere], &params).len(),
+            3
+        );
     }
 
     #[test]
