@@ -672,3 +672,31 @@ fn corrupted_files_never_panic() {
         0xdead_beef_cafe_f00d,
     );
 }
+
+/// `--sample keyframes` with the builtin decoder decodes only the pictures that stand alone
+/// (IDR), as ffmpeg's does: a few frames, the first at the start, all of them also among the
+/// frames of a full decode.
+#[test]
+fn keyframes_only_decodes_the_idr_pictures() {
+    use swordnet::media::video::openh264::decode_mp4_with;
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/queries/bottle_excerpt.mp4");
+    let mut all = Vec::new();
+    decode_mp4_with(&p, 64, BIG, false, &mut |_| true, &mut |f| {
+        all.push(f.t_ms);
+        true
+    })
+    .unwrap();
+    let mut keyframes = Vec::new();
+    decode_mp4_with(&p, 64, BIG, true, &mut |_| true, &mut |f| {
+        keyframes.push(f.t_ms);
+        true
+    })
+    .unwrap();
+    assert!(
+        !keyframes.is_empty() && keyframes.len() * 10 < all.len(),
+        "{keyframes:?} of {}",
+        all.len()
+    );
+    assert_eq!(keyframes[0], all[0]);
+    assert!(keyframes.iter().all(|t| all.contains(t)), "{keyframes:?}");
+}

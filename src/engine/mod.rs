@@ -198,6 +198,15 @@ impl Engine {
             .unwrap_or(VerdictKind::Clean);
         match report.matches.first() {
             Some(best) => report.reasons.push(best.reason.clone()),
+            None if self.options.decode.plan == SamplePlan::Keyframes
+                && fp.media == MediaType::Video =>
+            {
+                // Few keyframes may be too few for a match: say how few were looked at.
+                report.reasons.push(format!(
+                    "no match with any indexed work (keyframes only: {} frames sampled; denser sampling may find one)",
+                    sampled_times(fp)
+                ))
+            }
             None => report.reasons.push("no match with any indexed work".into()),
         }
         report
@@ -281,12 +290,30 @@ impl Engine {
             SamplePlan::Keyframes => 1000,
         };
         let span = fp.span_ms() as i64;
+        // Keyframes come seconds apart (a GOP of 250 frames is 10 s at 25 fps): the frames of
+        // one copy are not split into runs by their own sampling gaps.
+        let max_gap_ms = match self.options.decode.plan {
+            SamplePlan::Keyframes => fp
+                .frames
+                .iter()
+                .map(|f| f.t_ms)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .max()
+                .map_or(0, |gap| gap + interval)
+                .max(AlignParams::default().max_gap_ms),
+            SamplePlan::IntervalMs(_) => AlignParams::default().max_gap_ms,
+        };
         let mut found: Vec<(u32, Orientation, Segment)> = Vec::new();
         for ((work, orientation), cands) in self.candidates(fp, radius) {
             let w = &self.works[work as usize];
             let params = AlignParams {
                 query_interval_ms: interval,
                 query_duration_ms: span,
+                max_gap_ms,
                 reference_duration_ms: w.duration_ms as i64,
                 ..AlignParams::default()
             };
@@ -503,4 +530,13 @@ fn guess_media(path: &Path) -> Option<String> {
         sniff::Sniffed::Mp4 | sniff::Sniffed::OtherVideo => Some("video".into()),
         sniff::Sniffed::Unknown => None,
     }
+}
+
+/// Distinct frame times sampled in `fp` (its frames hold one entry per view).
+fn sampled_times(fp: &Fingerprint) -> usize {
+    fp.frames
+        .iter()
+        .map(|f| f.t_ms)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }

@@ -3,7 +3,7 @@
 //! crate, built from its bundled source) to [`VideoBackend`]. No timeout is needed: it runs
 //! in-process over a file whose sample table bounds the work, and every size is checked.
 
-use super::openh264::{decode_mp4, probe_mp4, BuiltinError};
+use super::openh264::{decode_mp4_with, probe_mp4, BuiltinError};
 use super::{VideoBackend, VideoInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::Picture;
@@ -80,10 +80,11 @@ impl VideoBackend for BuiltinBackend {
         let mut sampler = plan.sampler();
         let mut delivered = 0u64;
         let mut over_limit = false;
-        let result = decode_mp4(
+        let result = decode_mp4_with(
             path,
             max_side,
             limits.max_pixels,
+            plan == SamplePlan::Keyframes,
             &mut |t| sampler.want(t),
             &mut |f| {
                 if delivered >= limits.max_frames {

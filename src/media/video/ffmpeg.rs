@@ -300,7 +300,8 @@ impl VideoBackend for FfmpegBackend {
                 "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{:.3})',",
                 (ms as f64 - 8.0).max(1.0) / 1000.0
             ),
-            SamplePlan::Keyframes => String::new(),
+            // -skip_frame below; decoders that ignore it (libvpx) are filtered to intra frames.
+            SamplePlan::Keyframes => "select='eq(pict_type\\,I)',".to_string(),
         };
         let filter = format!("{select}scale={w}:{h}:flags=area,format=gray,showinfo");
         let mut cmd = tool_command("ffmpeg");

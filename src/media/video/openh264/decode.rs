@@ -44,6 +44,8 @@ pub(super) struct DecodeRun {
     pts: Vec<i64>,
     scaler: Scaler,
     decoded: u64,
+    /// Feed only samples holding an IDR slice ([`crate::sampler::SamplePlan::Keyframes`]).
+    pub(super) keyframes_only: bool,
     stop: bool,
 }
 
@@ -69,6 +71,7 @@ impl DecodeRun {
             pts: track.samples.iter().map(|s| s.pts).collect(),
             scaler: Scaler::default(),
             decoded: 0,
+            keyframes_only: false,
             stop: false,
         }
     }
@@ -118,6 +121,10 @@ impl DecodeRun {
             }
             file.read_exact(&mut sample_buf)?;
             last_end = Some(s.offset + u64::from(s.size));
+            if self.keyframes_only && !has_idr_slice(&sample_buf, nal_len_size) {
+                // Only pictures decodable on their own (IDR): the others are never fed.
+                continue;
+            }
             if !to_annexb(&sample_buf, nal_len_size, &mut annexb) {
                 errors += 1;
             }
@@ -291,4 +298,25 @@ fn picture(
         height: height as usize,
         timestamp,
     })
+}
+
+/// True when the length-prefixed (`nal_len_size` bytes, big-endian) NAL units of `sample`
+/// include an IDR slice (NAL unit type 5, ITU-T H.264 7.4.1.2): a picture that decodes
+/// without any earlier one.
+pub(super) fn has_idr_slice(sample: &[u8], nal_len_size: usize) -> bool {
+    let mut at = 0usize;
+    while at + nal_len_size < sample.len() {
+        let len = sample[at..at + nal_len_size]
+            .iter()
+            .fold(0usize, |n, &b| (n << 8) | b as usize);
+        let start = at + nal_len_size;
+        if len == 0 || start >= sample.len() {
+            return false;
+        }
+        if sample[start] & 0x1f == 5 {
+            return true;
+        }
+        at = start.saturating_add(len);
+    }
+    false
 }

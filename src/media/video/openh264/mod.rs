@@ -198,8 +198,9 @@ fn probe_index(index: &boxes::Index) -> Result<Mp4VideoInfo, BuiltinError> {
     })
 }
 
-/// Decodes the first video track (chosen by handler type `vide`, not by index; an H.264 one
-/// is preferred when there are several) of the MP4 file at `path`, in presentation order.
+/// Decodes the video track of the MP4 file at `path` (handler type `vide`; among several,
+/// the H.264 ones first, then the enabled and largest, as ffmpeg chooses), in presentation
+/// order.
 ///
 /// * `max_side`: longest side, in pixels, of the returned frames; larger pictures are
 ///   downscaled (area average, aspect preserved), smaller ones are returned at their size.
@@ -221,6 +222,23 @@ pub fn decode_mp4(
     path: &Path,
     max_side: u32,
     max_pixels: u64,
+    want: &mut dyn FnMut(i64) -> bool,
+    on_frame: &mut dyn FnMut(LumaFrame) -> bool,
+) -> Result<(), BuiltinError> {
+    decode_mp4_with(path, max_side, max_pixels, false, want, on_frame)
+}
+
+/// [`decode_mp4`], with `keyframes_only`: only the samples that hold an IDR slice (pictures
+/// that decode on their own) are decoded, the others skipped unread by the decoder (the
+/// `keyframes` sampling plan).
+///
+/// # Errors
+/// As [`decode_mp4`].
+pub fn decode_mp4_with(
+    path: &Path,
+    max_side: u32,
+    max_pixels: u64,
+    keyframes_only: bool,
     want: &mut dyn FnMut(i64) -> bool,
     on_frame: &mut dyn FnMut(LumaFrame) -> bool,
 ) -> Result<(), BuiltinError> {
@@ -246,5 +264,6 @@ pub fn decode_mp4(
     }
     let nal_len_size = track.avcc.as_ref().map_or(4, |c| c.nal_length_size);
     let mut run = DecodeRun::new(&track, max_side, max_pixels);
+    run.keyframes_only = keyframes_only;
     run.run(&mut file, &track, nal_len_size, want, on_frame)
 }
