@@ -80,13 +80,27 @@ impl VideoBackend for BuiltinBackend {
         let mut sampler = plan.sampler();
         let mut delivered = 0u64;
         let mut over_limit = false;
+        // The decode timeout, checked at each decoded picture: past it the next picture is
+        // taken only to stop the run there.
+        let started = std::time::Instant::now();
+        let timeout = std::time::Duration::from_secs(limits.decode_timeout_s.max(1));
+        let timed_out = std::cell::Cell::new(false);
         let result = decode_mp4_with(
             path,
             max_side,
             limits.max_pixels,
             plan == SamplePlan::Keyframes,
-            &mut |t| sampler.want(t),
+            &mut |t| {
+                if started.elapsed() > timeout {
+                    timed_out.set(true);
+                    return true;
+                }
+                sampler.want(t)
+            },
             &mut |f| {
+                if timed_out.get() {
+                    return false;
+                }
                 if delivered >= limits.max_frames {
                     over_limit = true;
                     return false;
@@ -103,6 +117,15 @@ impl VideoBackend for BuiltinBackend {
             return Err(Error::new(
                 ErrorKind::TooLarge,
                 format!("more than {} frames sampled (limit)", limits.max_frames),
+            ));
+        }
+        if timed_out.get() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "decoder stopped after {} s (limit)",
+                    limits.decode_timeout_s.max(1)
+                ),
             ));
         }
         result.map_err(Error::from)?;
