@@ -339,6 +339,18 @@ pub fn eval(args: EvalArgs) -> Result<u8> {
         write_reports(&mut file, &reports, Format::Jsonl, scan_id, None)?;
     }
     let figures = eval::evaluate(&truth, &reports);
+    if figures.missing == figures.queries {
+        // Nothing to score: every figure would be n/a.
+        return Err(Error::new(
+            swordnet::error::ErrorKind::Config,
+            format!(
+                "none of the {} uploads named in the truth file is in {} ({} files scanned): the wrong folder or the wrong truth file?",
+                figures.queries,
+                swordnet::paths::display_path(&args.queries),
+                reports.len()
+            ),
+        ));
+    }
     if args.json {
         println!(
             "{}",

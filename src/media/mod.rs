@@ -109,6 +109,11 @@ fn backend(choice: DecoderChoice, sniffed: Sniffed) -> Result<Box<dyn VideoBacke
         DecoderChoice::Ffmpeg => Ok(Box::new(video::ffmpeg::FfmpegBackend)),
         DecoderChoice::Auto if ffmpeg => Ok(Box::new(video::ffmpeg::FfmpegBackend)),
         _ if sniffed == Sniffed::Mp4 => Ok(Box::new(video::builtin::BuiltinBackend)),
+        // --decoder builtin with ffmpeg installed: the remedy is the flag, not an install.
+        _ if ffmpeg => Err(Error::new(
+            ErrorKind::Unsupported,
+            "this container needs ffmpeg (the builtin decoder reads H.264 in MP4/MOV only); ffmpeg is installed: use --decoder auto or ffmpeg",
+        )),
         _ => Err(Error::new(
             ErrorKind::Unsupported,
             "this container needs ffmpeg (the builtin decoder reads H.264 in MP4/MOV only); install ffmpeg",
