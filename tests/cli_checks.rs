@@ -168,6 +168,9 @@ a.mp4,video,infringing,1;5,3
         err.contains("ref_start has 2 times but ref_end has 1"),
         "{err}"
     );
+    // A truth file naming none of the folder's uploads scores nothing: the wrong folder.
+    let err = eval_error("query,media,verdict\nnot_here.jpg,image,clean\n");
+    assert!(err.contains("none of the 1 uploads"), "{err}");
 }
 
 #[test]
