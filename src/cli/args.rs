@@ -332,9 +332,10 @@ pub struct BenchIndexArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchSearchArgs {
-    /// Random hashes to index.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub hashes: usize,
+    /// Random hashes to index, up to 100,000,000 (about 3.2 GB for the hashes alone, more
+    /// for the indexes).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    pub hashes: u64,
     /// Search radius of the timed queries, bits.
     #[arg(long, default_value_t = 31)]
     pub radius: u32,

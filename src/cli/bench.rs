@@ -37,7 +37,7 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
     // at the image match and review thresholds and at the seed radius alone.
     let policy = Policy::default();
     let config = SearchBenchConfig {
-        hashes: args.hashes,
+        hashes: args.hashes as usize,
         real_hashes,
         radius: args.radius,
         queries: args.queries,
@@ -47,7 +47,7 @@ fn search(args: BenchSearchArgs) -> Result<u8> {
             (m, strided) => {
                 let layout = match m {
                     Some(m) => MihLayout::uniform(m.into()),
-                    None => MihLayout::for_len(args.hashes),
+                    None => MihLayout::for_len(args.hashes as usize),
                 };
                 let strided = strided.unwrap_or_else(|| layout.is_strided());
                 Some(layout.strided(strided))
