@@ -313,7 +313,8 @@ fn run_rounds(
     let per_s = |x: f64, t: f64| if t > 0.0 { x / t } else { 0.0 };
     Ok(ThroughputReport {
         files: files.len(),
-        media_seconds: inv.media_seconds,
+        // Summed per file: rounded to the millisecond (not 177.31900000000002).
+        media_seconds: (inv.media_seconds * 1000.0).round() / 1000.0,
         frames: inv.frames,
         decode_only_s: decode_s,
         scan_s: full_s,
