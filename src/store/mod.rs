@@ -209,13 +209,14 @@ fn prepare(conn: &Connection) -> rusqlite::Result<Prepared> {
     if !tables.is_empty() && !ours {
         return Ok(Prepared::Foreign(tables.len()));
     }
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A newer schema is refused before anything is written (the WAL switch changes the file).
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Ok(Prepared::Catalogue(version, None));
     }
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.execute_batch(SCHEMA)?;
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
