@@ -204,7 +204,7 @@ impl Engine {
                 // Few keyframes may be too few for a match: say how few were looked at.
                 report.reasons.push(format!(
                     "no match with any indexed work (keyframes only: {} frames sampled; denser sampling may find one)",
-                    sampled_times(fp)
+                    sampled_times(fp).len()
                 ))
             }
             None => report.reasons.push("no match with any indexed work".into()),
@@ -293,11 +293,7 @@ impl Engine {
         // Keyframes come seconds apart (a GOP of 250 frames is 10 s at 25 fps): the frames of
         // one copy are not split into runs by their own sampling gaps.
         let max_gap_ms = match self.options.decode.plan {
-            SamplePlan::Keyframes => fp
-                .frames
-                .iter()
-                .map(|f| f.t_ms)
-                .collect::<std::collections::BTreeSet<_>>()
+            SamplePlan::Keyframes => sampled_times(fp)
                 .into_iter()
                 .collect::<Vec<_>>()
                 .windows(2)
@@ -532,11 +528,8 @@ fn guess_media(path: &Path) -> Option<String> {
     }
 }
 
-/// Distinct frame times sampled in `fp` (its frames hold one entry per view).
-fn sampled_times(fp: &Fingerprint) -> usize {
-    fp.frames
-        .iter()
-        .map(|f| f.t_ms)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len()
+/// The distinct frame times sampled in `fp`, ms, in order (its frames hold one entry per
+/// view).
+fn sampled_times(fp: &Fingerprint) -> std::collections::BTreeSet<i64> {
+    fp.frames.iter().map(|f| f.t_ms).collect()
 }
