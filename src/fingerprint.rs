@@ -134,6 +134,11 @@ pub struct Fingerprint {
     /// An upload whose video container is cut short ([`media::decode_readable`]): what is
     /// cut. Its frames are those readable before the cut. `None`: the file is whole.
     pub cut_short: Option<String>,
+    /// A video read by ffmpeg: the container's index of the video stream hashed.
+    pub video_stream: Option<u64>,
+    /// A video read by ffmpeg: its other video streams, not hashed (see
+    /// [`media::DecodeOptions::video_stream`]).
+    pub other_video_streams: Vec<u64>,
 }
 
 impl Fingerprint {
@@ -236,6 +241,8 @@ fn fingerprint_with(
         still: state.still,
         turned_degrees: state.turned,
         cut_short: info.cut_short,
+        video_stream: info.video_stream,
+        other_video_streams: info.other_video_streams,
     })
 }
 

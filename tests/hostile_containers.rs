@@ -138,3 +138,89 @@ fn a_file_of_many_streams_is_refused() {
     assert_eq!(err.kind, ErrorKind::TooLarge, "{err}");
     assert!(err.to_string().contains("more than 16 streams"), "{err}");
 }
+
+/// A copy hidden in a video stream that ffmpeg does not choose: behind a small decoy made the
+/// default stream, and beside a decoy over 5 Mpx larger (which ffmpeg chooses by area). The scan judges
+/// every video stream and names the one the copy is in; the decoy alone is clean.
+#[test]
+fn a_copy_in_a_stream_ffmpeg_does_not_choose_is_found() {
+    use swordnet::verdict::VerdictKind;
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = common::samples().join("queries/bottle_excerpt.mp4");
+    let decoy = |name: &str, size: &str| {
+        let path = dir.path().join(name);
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size={size}:rate=10"),
+            "-t",
+            "4",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            path_str(&path),
+        ]);
+        path
+    };
+    let small = decoy("small.mp4", "160x90");
+    let large = decoy("large.mp4", "3200x1800");
+    let pair = |name: &str, first: &Path, second: &Path, default_first: bool| {
+        let both = dir.path().join(name);
+        let (d0, d1) = if default_first {
+            ("default", "0")
+        } else {
+            ("0", "default")
+        };
+        common::ffmpeg(&[
+            "-i",
+            path_str(first),
+            "-i",
+            path_str(second),
+            "-map",
+            "0:v",
+            "-map",
+            "1:v",
+            "-c",
+            "copy",
+            "-disposition:v:0",
+            d0,
+            "-disposition:v:1",
+            d1,
+            path_str(&both),
+        ]);
+        both
+    };
+    let behind_default = pair("behind_default.mp4", &small, &copy, true);
+    let beside_large = pair("beside_large.mkv", &copy, &large, true);
+    let (_cat_dir, cat) = common::catalogue();
+    let engine = common::engine_over(
+        &cat,
+        &[common::samples().join("references/v_intel_bottle.mp4")],
+        DecoderChoice::Auto,
+    );
+    for (upload, stream) in [(&behind_default, 1), (&beside_large, 0)] {
+        let report = engine.judge_file(upload);
+        assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+        assert_eq!(report.video_stream, Some(stream), "{report:?}");
+        assert!(
+            report
+                .reasons
+                .iter()
+                .any(|r| r.contains(&format!("found in video stream {stream}"))),
+            "{:?}",
+            report.reasons
+        );
+    }
+    let decoys_only = pair("decoys.mp4", &small, &large, true);
+    let report = engine.judge_file(&decoys_only);
+    assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
+    assert_eq!(report.video_stream, None);
+}

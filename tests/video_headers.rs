@@ -104,7 +104,7 @@ fn ffmpeg_probe_names_the_video_stream_it_decodes() {
         return;
     }
     let path = common::case("b25_audio_stream_first.mp4");
-    let info = FfmpegBackend.probe(&path).unwrap();
+    let info = FfmpegBackend.probe(&path, None).unwrap();
     assert_eq!(info.stream_index, 1, "{info:?}");
     let mut frames = 0;
     FfmpegBackend

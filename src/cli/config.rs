@@ -56,6 +56,7 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
             .frame_size
             .unwrap_or(DecodeOptions::default().max_side)
             .clamp(64, 4096),
+        video_stream: None,
     };
     if let Err(message) = file.policy.check() {
         let e = Error::new(ErrorKind::Config, format!("bad config file: {message}"));

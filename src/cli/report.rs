@@ -31,6 +31,7 @@ pub fn html_options(
             max_side: thumbnail_size,
             decoder,
             limits,
+            video_stream: None,
         }),
         ..HtmlOptions::default()
     })

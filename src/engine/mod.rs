@@ -6,6 +6,7 @@
 mod coverage;
 mod index;
 mod placements;
+mod streams;
 
 pub use index::{index_file, sha256_file, IndexOutcome, WorkMeta};
 
@@ -151,7 +152,10 @@ impl Engine {
             self.hasher.as_ref(),
             Role::Query,
         ) {
-            Ok(fp) => self.judge_fingerprint(path, &fp),
+            Ok(fp) => {
+                let report = self.judge_fingerprint(path, &fp);
+                self.judge_other_streams(path, &fp, report, started)
+            }
             Err(e) => error_report(path, &e),
         };
         report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -174,6 +178,7 @@ impl Engine {
             informative_frames: informative,
             status: "ok".into(),
             elapsed_ms: 0,
+            video_stream: None,
         };
         if informative == 0 {
             report.status = "low_quality".into();
@@ -516,6 +521,7 @@ pub fn error_report(path: &Path, err: &Error) -> QueryReport {
         informative_frames: 0,
         status: "error".into(),
         elapsed_ms: 0,
+        video_stream: None,
     }
 }
 

@@ -71,6 +71,11 @@ pub struct MediaInfo {
     /// Only from [`decode_readable`]: the video container is cut short (what is cut), and the
     /// frames handed over are those readable before the cut. `None`: the file is whole.
     pub cut_short: Option<String>,
+    /// A video read by ffmpeg: the container's index of the video stream read.
+    pub video_stream: Option<u64>,
+    /// A video read by ffmpeg: the indexes of its other video streams (cover pictures left
+    /// out), which [`DecodeOptions::video_stream`] can read.
+    pub other_video_streams: Vec<u64>,
 }
 
 /// How to decode.
@@ -86,6 +91,9 @@ pub struct DecodeOptions {
     /// decoder, still and animated images reduced after decoding ([`fit`], as Meta's reference
     /// photo hasher does); 0 leaves images at full size.
     pub max_side: u32,
+    /// The video stream to read, by the container's stream index (ffmpeg only); `None`: the
+    /// one ffmpeg would choose (the largest picture, the default stream preferred).
+    pub video_stream: Option<u64>,
 }
 
 impl Default for DecodeOptions {
@@ -95,6 +103,7 @@ impl Default for DecodeOptions {
             decoder: DecoderChoice::Auto,
             plan: SamplePlan::QUERY_DEFAULT,
             max_side: 512,
+            video_stream: None,
         }
     }
 }
@@ -281,7 +290,9 @@ fn decode_inner(
             ));
         }
     }
-    let info = backend.probe(path).map_err(cut_short)?;
+    let info = backend
+        .probe(path, options.video_stream)
+        .map_err(cut_short)?;
     limits.check_duration(info.duration_ms)?;
     limits.check_video_dimensions(info.width, info.height)?;
     // The header's duration can lie (a patched or damaged `mvhd`): the frames' own times
@@ -351,6 +362,8 @@ fn decode_inner(
         sampled_frames: frames,
         decoder: backend.name(),
         cut_short: cut,
+        video_stream: (backend.name() == "ffmpeg").then_some(info.stream_index),
+        other_video_streams: info.other_streams,
     })
 }
 
@@ -401,6 +414,8 @@ fn decode_image_file(
         sampled_frames: count.get(),
         decoder: "image",
         cut_short: cut,
+        video_stream: None,
+        other_video_streams: Vec::new(),
     })
 }
 

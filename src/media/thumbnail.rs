@@ -38,6 +38,9 @@ pub struct ThumbnailOptions {
     pub decoder: DecoderChoice,
     /// Bounds for the input file.
     pub limits: Limits,
+    /// The video stream to show, by the container's stream index (ffmpeg only); `None`: the
+    /// one ffmpeg would choose.
+    pub video_stream: Option<u64>,
 }
 
 impl Default for ThumbnailOptions {
@@ -46,6 +49,7 @@ impl Default for ThumbnailOptions {
             max_side: DEFAULT_MAX_SIDE,
             decoder: DecoderChoice::Auto,
             limits: Limits::default(),
+            video_stream: None,
         }
     }
 }

@@ -106,4 +106,9 @@ pub struct QueryReport {
     pub status: String,
     /// Milliseconds spent on this upload.
     pub elapsed_ms: u64,
+    /// A video with several video streams whose matches were found in one that ffmpeg and
+    /// most players do not choose by default: that stream's container index. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_stream: Option<u64>,
 }

@@ -43,6 +43,9 @@ pub fn render(reports: &[QueryReport]) -> String {
             if i == 0 && r.status == "cut_short" {
                 notes.push("file cut short: readable part only".to_string());
             }
+            if let (0, Some(stream)) = (i, r.video_stream) {
+                notes.push(format!("in video stream {stream}, not the default"));
+            }
             if m.transform != "none" {
                 notes.push(m.transform.clone());
             }

@@ -11,10 +11,14 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// ffmpeg's `-map` for the video stream the scan hashed ([`FfmpegBackend`]'s probe: not a
-/// decoy stream placed first); the first video stream when the probe fails.
-fn video_map(path: &Path) -> String {
-    match FfmpegBackend.probe(path) {
+/// ffmpeg's `-map` for the video stream the scan hashed: `stream` when given (the report's
+/// [`crate::report::QueryReport::video_stream`]), else [`FfmpegBackend`]'s probe (not a decoy
+/// stream placed first); the first video stream when the probe fails.
+fn video_map(path: &Path, stream: Option<u64>) -> String {
+    if let Some(stream) = stream {
+        return format!("0:{stream}");
+    }
+    match FfmpegBackend.probe(path, None) {
         Ok(info) => format!("0:{}", info.stream_index),
         Err(_) => "0:v:0".to_string(),
     }
@@ -104,7 +108,7 @@ pub(super) fn ffmpeg_frame(path: &Path, t_ms: i64, options: &ThumbnailOptions) -
         a.push("-i".into());
         a.push(input.clone());
         a.push("-map".into());
-        a.push(video_map(path).into());
+        a.push(video_map(path, options.video_stream).into());
         for s in [
             "-frames:v",
             "1",
@@ -225,7 +229,7 @@ pub(super) fn ffmpeg_run(
     args.push("-i".into());
     args.push(input);
     args.push("-map".into());
-    args.push(video_map(path).into());
+    args.push(video_map(path, options.video_stream).into());
     for a in [
         "-an",
         "-sn",

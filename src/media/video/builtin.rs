@@ -50,7 +50,13 @@ impl VideoBackend for BuiltinBackend {
         "builtin"
     }
 
-    fn probe(&self, path: &Path) -> Result<VideoInfo> {
+    fn probe(&self, path: &Path, stream: Option<u64>) -> Result<VideoInfo> {
+        if stream.is_some() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "the builtin decoder reads only the video track it chooses; use ffmpeg to read another",
+            ));
+        }
         let info = probe_mp4(path).map_err(Error::from)?;
         if !info.has_video {
             return Err(Error::new(
@@ -65,6 +71,7 @@ impl VideoBackend for BuiltinBackend {
             rotation_degrees: info.rotation_degrees,
             codec: info.codec,
             stream_index: 0,
+            other_streams: Vec::new(),
         })
     }
 

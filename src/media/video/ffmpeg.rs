@@ -168,6 +168,24 @@ fn json_f64(v: &serde_json::Value) -> Option<f64> {
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
+/// The video streams of a probe, cover art left out: (stream index, its JSON), in file order.
+fn video_streams(probe: &serde_json::Value) -> Vec<(u64, &serde_json::Value)> {
+    probe["streams"]
+        .as_array()
+        .map(|streams| {
+            streams
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s["codec_type"] == "video"
+                        && s["disposition"]["attached_pic"].as_u64() != Some(1)
+                })
+                .map(|(i, s)| (json_u64(&s["index"]).unwrap_or(i as u64), s))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The video stream ffmpeg itself would choose (fftools `map_auto_video`), cover art left
 /// out: the largest picture area in pixels, plus 5,000,000 for the default stream; the first
 /// of equals. A small decoy stream placed first does not hide the copy players show.
@@ -178,15 +196,11 @@ fn pick_video_stream(probe: &serde_json::Value) -> Option<(u64, &serde_json::Val
         let default = s["disposition"]["default"].as_u64() == Some(1);
         area + if default { 5_000_000 } else { 0 }
     };
-    probe["streams"]
-        .as_array()?
-        .iter()
+    video_streams(probe)
+        .into_iter()
         .enumerate()
-        .filter(|(_, s)| {
-            s["codec_type"] == "video" && s["disposition"]["attached_pic"].as_u64() != Some(1)
-        })
-        .max_by_key(|&(i, s)| (score(s), std::cmp::Reverse(i)))
-        .map(|(_, s)| (json_u64(&s["index"]).unwrap_or(0), s))
+        .max_by_key(|&(position, (_, s))| (score(s), std::cmp::Reverse(position)))
+        .map(|(_, stream)| stream)
 }
 
 /// Demuxers ffmpeg may use on an upload (`-format_whitelist`): media containers and raw video
@@ -255,10 +269,26 @@ impl VideoBackend for FfmpegBackend {
         "ffmpeg"
     }
 
-    fn probe(&self, path: &Path) -> Result<VideoInfo> {
+    fn probe(&self, path: &Path, stream: Option<u64>) -> Result<VideoInfo> {
         let probe = self.probe_json(path)?;
-        let (stream_index, stream) = pick_video_stream(&probe)
-            .ok_or_else(|| Error::new(ErrorKind::NoVideoStream, "no video stream in this file"))?;
+        let chosen = match stream {
+            None => pick_video_stream(&probe),
+            Some(wanted) => video_streams(&probe)
+                .into_iter()
+                .find(|&(index, _)| index == wanted),
+        };
+        let (stream_index, stream) = chosen.ok_or_else(|| match stream {
+            None => Error::new(ErrorKind::NoVideoStream, "no video stream in this file"),
+            Some(wanted) => Error::new(
+                ErrorKind::NoVideoStream,
+                format!("stream {wanted} of this file is not a video stream"),
+            ),
+        })?;
+        let other_streams = video_streams(&probe)
+            .into_iter()
+            .map(|(index, _)| index)
+            .filter(|&index| index != stream_index)
+            .collect();
         let rotation = rotation_of(stream);
         let (mut width, mut height) = (
             json_u64(&stream["width"]).unwrap_or(0) as u32,
@@ -281,6 +311,7 @@ impl VideoBackend for FfmpegBackend {
                 .unwrap_or("unknown")
                 .to_string(),
             stream_index,
+            other_streams,
         })
     }
 

@@ -30,18 +30,25 @@ pub struct VideoInfo {
     pub rotation_degrees: u32,
     /// Codec name, e.g. `"h264"`.
     pub codec: String,
-    /// The container's index of the video stream read (ffmpeg: the first video stream that
-    /// is not a cover picture; the built-in MP4 decoder picks its track itself and leaves 0).
+    /// The container's index of the video stream read (ffmpeg: the one asked for, else the
+    /// one ffmpeg would choose; the built-in MP4 decoder picks its track itself and leaves 0).
     /// Decoding reads this stream, so a file's header is probed once.
     pub stream_index: u64,
+    /// The container's indexes of the file's other video streams (cover pictures left out),
+    /// in file order: a copy may hide in a stream players do not choose by default. Empty
+    /// from the built-in MP4 decoder, which reads one track.
+    pub other_streams: Vec<u64>,
 }
 
 /// A video decoder.
 pub trait VideoBackend: Send + Sync {
     /// `"ffmpeg"` or `"builtin"`.
     fn name(&self) -> &'static str;
-    /// Reads the header. Errors: `NoVideoStream`, `Truncated`, `Unsupported`, `Decode`, `Io`.
-    fn probe(&self, path: &Path) -> Result<VideoInfo>;
+    /// Reads the header of video stream `stream` (the container's stream index; `None`: the
+    /// stream ffmpeg would choose). Errors: `NoVideoStream` (also when `stream` is not a
+    /// video stream), `Truncated`, `Unsupported` (also the built-in decoder given a
+    /// `stream`), `Decode`, `Io`.
+    fn probe(&self, path: &Path, stream: Option<u64>) -> Result<VideoInfo>;
     /// Decodes the frames that `plan` takes, scaled so the longer side is at most `max_side`
     /// pixels, and calls `on_frame` for each in presentation order until it returns false.
     /// Returns the number of frames delivered.

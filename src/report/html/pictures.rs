@@ -29,21 +29,26 @@ pub(super) fn orient(img: &RgbImage, o: Orientation) -> RgbImage {
     }
 }
 
+/// A file and the video stream to show (`None`: the one ffmpeg chooses).
+type FileStream = (PathBuf, Option<u64>);
+
 pub(super) type Pictures = HashMap<(PathBuf, i64), std::result::Result<RgbImage, String>>;
 
 /// The thumbnails every detailed match needs, decoded once per file (files in parallel).
 pub(super) fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Pictures {
-    let mut wanted: BTreeMap<PathBuf, Vec<i64>> = BTreeMap::new();
+    // Keyed by file and video stream: an upload's matches may lie in a stream other than the
+    // one ffmpeg chooses (the report's `video_stream`); a work's are in the chosen one.
+    let mut wanted: BTreeMap<FileStream, Vec<i64>> = BTreeMap::new();
     for r in flagged {
         for m in r.matches.iter().take(options.matches_with_frames) {
             for (q, t) in match_times(m, is_image(r), options.frames_per_match) {
                 wanted
-                    .entry(path_from_display(&r.query))
+                    .entry((path_from_display(&r.query), r.video_stream))
                     .or_default()
                     .push(q);
                 if !m.reference.is_empty() {
                     wanted
-                        .entry(path_from_display(&m.reference))
+                        .entry((path_from_display(&m.reference), None))
                         .or_default()
                         .push(t);
                 }
@@ -53,7 +58,7 @@ pub(super) fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Picture
     let Some(thumbs) = options.thumbnails else {
         return Pictures::new();
     };
-    let jobs: Vec<(PathBuf, Vec<i64>)> = wanted
+    let jobs: Vec<(FileStream, Vec<i64>)> = wanted
         .into_iter()
         .map(|(p, mut times)| {
             times.sort_unstable();
@@ -62,8 +67,12 @@ pub(super) fn gather(flagged: &[&QueryReport], options: &HtmlOptions) -> Picture
         })
         .collect();
     jobs.par_iter()
-        .flat_map_iter(|(path, times)| {
-            let pictures = frames_at(path, times, &thumbs);
+        .flat_map_iter(|((path, video_stream), times)| {
+            let options = ThumbnailOptions {
+                video_stream: *video_stream,
+                ..thumbs
+            };
+            let pictures = frames_at(path, times, &options);
             times
                 .iter()
                 .zip(pictures)

@@ -49,6 +49,7 @@ fn text_is_escaped_and_imported_works_get_placeholders() {
         informative_frames: 32,
         status: "ok".into(),
         elapsed_ms: 1,
+        video_stream: None,
     };
     let html = render(&[r], &HtmlOptions::default());
     assert!(html.contains("up&lt;load&gt;.mp4"));
