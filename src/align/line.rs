@@ -212,7 +212,8 @@ pub(super) fn align_lines(candidates: &[Candidate], params: &AlignParams) -> Vec
         }
         segments.extend(found);
     }
-    let mut segments = join_across_weak_wedges(segments, params);
+    let segments = join_across_weak_wedges(segments, params);
+    let mut segments = super::held::merge_held_pictures(segments, params);
     segments.sort_by_key(|s| std::cmp::Reverse(s.matched_frames));
     segments
 }

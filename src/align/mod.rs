@@ -7,6 +7,7 @@
 //! for the next line (compilations, repeated excerpts). A bag of frames cannot give time
 //! ranges; this can.
 
+mod held;
 mod line;
 pub mod placement;
 

@@ -1,0 +1,82 @@
+//! Videos whose frames are held on screen: one picture shown for 10 s as a single frame (a
+//! photo posted as a video, a still of a film), which variable-frame-rate encoders and
+//! `mpdecimate` produce. A held frame counts for the time it is shown.
+
+mod common;
+
+use swordnet::media::video::DecoderChoice;
+use swordnet::verdict::VerdictKind;
+
+#[test]
+fn a_picture_held_ten_seconds_in_one_frame_is_matched_for_its_time_on_screen() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let photo = common::samples().join("references/p_mdn_tiger.jpg");
+    let film = common::samples().join("references/v_intel_bottle.mp4");
+    let held_photo = dir.path().join("photo_held.mp4");
+    common::ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        photo.to_str().unwrap(),
+        "-vf",
+        "scale=640:-2,fps=1/10",
+        "-t",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        held_photo.to_str().unwrap(),
+    ]);
+    let still = dir.path().join("still.png");
+    common::ffmpeg(&[
+        "-ss",
+        "5",
+        "-i",
+        film.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    let held_still = dir.path().join("still_held.mkv");
+    common::ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        still.to_str().unwrap(),
+        "-vf",
+        "fps=1/10",
+        "-t",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        held_still.to_str().unwrap(),
+    ]);
+    let (_cat_dir, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, &[photo, film], DecoderChoice::Auto);
+
+    let report = engine.judge_file(&held_photo);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    let m = &report.matches[0];
+    assert_eq!(m.title, "p_mdn_tiger");
+    assert!(m.query_start_ms <= 500 && m.query_end_ms >= 9_000, "{m:?}");
+
+    // A still of the film held 10 s: one match over the whole upload (not a piece per
+    // slowest line), at the film's 5 s.
+    let report = engine.judge_file(&held_still);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    assert_eq!(report.matches.len(), 1, "{:?}", report.matches);
+    let m = &report.matches[0];
+    assert_eq!(m.title, "v_intel_bottle");
+    assert!(m.query_start_ms <= 500 && m.query_end_ms >= 9_000, "{m:?}");
+    assert!(
+        m.reference_start_ms >= 2_000 && m.reference_end_ms <= 7_000,
+        "{m:?}"
+    );
+}
