@@ -68,21 +68,23 @@ pub fn write_with_time(
             .filter(|m| !takedown_only || m.verdict == crate::verdict::VerdictKind::Infringing)
             .collect();
         if matches.is_empty() && !takedown_only {
-            let mut row = vec![r.query.clone(), r.verdict.as_str().to_string()];
+            let mut row = vec![cell(&r.query), r.verdict.as_str().to_string()];
             row.extend(std::iter::repeat_n(String::new(), 12));
             row.push(scan.clone());
-            row.push(error.clone());
+            row.push(cell(&error));
             row.push(time.clone());
             w.write_record(&row).map_err(err)?;
         }
         for m in matches {
+            // Each row carries its match's own verdict: an infringing upload's weaker matches
+            // are `review` rows, never takedowns.
             w.write_record([
-                r.query.clone(),
-                r.verdict.as_str().to_string(),
-                m.reference.clone(),
+                cell(&r.query),
+                m.verdict.as_str().to_string(),
+                cell(&m.reference),
                 m.work_id.to_string(),
-                m.title.clone(),
-                m.rights_holder.clone().unwrap_or_default(),
+                cell(&m.title),
+                cell(m.rights_holder.as_deref().unwrap_or_default()),
                 m.key_work.to_string(),
                 m.query_start_ms.to_string(),
                 m.query_end_ms.to_string(),
@@ -92,7 +94,7 @@ pub fn write_with_time(
                 m.mirrored.to_string(),
                 format!("{:.3}", m.score),
                 scan.clone(),
-                error.clone(),
+                cell(&error),
                 time.clone(),
             ])
             .map_err(err)?;
@@ -101,6 +103,17 @@ pub fn write_with_time(
     w.flush()
         .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
     Ok(())
+}
+
+/// A text cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return: a title or file name chosen by an uploader or a third-party
+/// hash list) gets a leading `'` (OWASP, "CSV Injection"); other text is written as it is.
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
 }
 
 /// The current time, UTC, as `YYYY-MM-DDTHH:MM:SSZ` (the catalogue's format).
@@ -136,6 +149,43 @@ fn utc_from_unix(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report() -> QueryReport {
+        let m = |title: &str, verdict: &str, start: i64| {
+            format!(
+                r#"{{"reference":"w.mp4","work_id":1,"title":"{title}","rights_holder":"+cmd|calc","key_work":false,"query_start_ms":{start},"query_end_ms":{},"reference_start_ms":0,"reference_end_ms":500,"speed":1.0,"mirrored":false,"transform":"none","cropped":false,"matched_frames":2,"mean_distance":25.0,"score":0.5,"verdict":"{verdict}","reason":"r"}}"#,
+                start + 500
+            )
+        };
+        let json = format!(
+            r#"{{"query":"-up.mp4","media":"video","verdict":"infringing","error":null,"matches":[{},{}],"reasons":[],"duration_ms":60000,"frames":240,"informative_frames":240,"status":"ok","elapsed_ms":1}}"#,
+            m("=HYPERLINK(1)", "infringing", 0),
+            m("film", "review", 59_000)
+        );
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn rows_carry_their_match_verdict_and_no_formulas() {
+        let mut out = Vec::new();
+        write_with_time(&mut out, &[report()], Some(7), Some("T"), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(
+            rows[1].starts_with("'-up.mp4,infringing,w.mp4,1,'=HYPERLINK(1),'+cmd|calc,"),
+            "{}",
+            rows[1]
+        );
+        assert!(
+            rows[2].starts_with("'-up.mp4,review,w.mp4,1,film,"),
+            "{}",
+            rows[2]
+        );
+        let mut takedown = Vec::new();
+        write_with_time(&mut takedown, &[report()], Some(7), Some("T"), true).unwrap();
+        assert_eq!(String::from_utf8(takedown).unwrap().lines().count(), 2);
+    }
 
     #[test]
     fn utc_dates() {
