@@ -382,3 +382,40 @@ fn unwritable_output_paths_are_refused_before_scanning() {
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() || !text.contains("rocket"), "{text}");
 }
+
+/// `--takedown -` writes the takedown list to standard output (it wrote a file named `-`),
+/// and two outputs meant for standard output together are refused before scanning.
+#[test]
+fn a_dash_means_standard_output_for_one_output_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    index_rocket(&db);
+    let (code, err) = refused(&[
+        "scan".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--takedown".as_ref(),
+        "-".as_ref(),
+        upload().as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--takedown and the report would go to standard output together"),
+        "{err}"
+    );
+    let report = dir.path().join("r.jsonl");
+    let out = swordnet()
+        .current_dir(dir.path())
+        .args(["scan", "--db"])
+        .arg(&db)
+        .args(["--takedown", "-", "--report"])
+        .arg(&report)
+        .arg(upload())
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("query,verdict,reference,"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(!dir.path().join("-").exists());
+    assert!(report.exists());
+}

@@ -37,16 +37,46 @@ pub fn html_options(
     })
 }
 
-fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
+/// True when `path` is `-`: standard output.
+pub(super) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Refuses two outputs sent to standard output together (`-`, or the report's default): one
+/// stream with a CSV and an HTML page (or JSON Lines) in it is of no use.
+pub(super) fn check_one_stdout(outputs: &[(&str, bool)]) -> Result<()> {
+    let to_stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|(_, stdout)| *stdout)
+        .map(|(name, _)| *name)
+        .collect();
+    if to_stdout.len() > 1 {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "{} would go to standard output together: give all but one of them a file name (or --report FILE)",
+                to_stdout.join(" and ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A file to write (`-`: standard output).
+fn create(path: &Path) -> Result<Box<dyn std::io::Write>> {
+    if is_stdout(path) {
+        return Ok(Box::new(std::io::stdout().lock()));
+    }
     std::fs::File::create(path)
-        .map(std::io::BufWriter::new)
+        .map(|f| Box::new(std::io::BufWriter::new(f)) as Box<dyn std::io::Write>)
         .map_err(|e| Error::io(e, path))
 }
 
 /// Writes the HTML evidence report to `path`.
 pub fn write_html(path: &Path, reports: &[QueryReport], options: &HtmlOptions) -> Result<()> {
     let mut file = create(path)?;
-    report::html::write(&mut file, reports, options).map_err(|e| e.with_path(path))
+    report::html::write(&mut file, reports, options).map_err(|e| e.with_path(path))?;
+    file.flush().map_err(|e| Error::io(e, path))
 }
 
 /// Writes the takedown list (infringing matches only, CSV) to `path`.
@@ -58,7 +88,8 @@ pub fn write_takedown(
 ) -> Result<()> {
     let mut file = create(path)?;
     report::csv::write_with_time(&mut file, reports, Some(scan_id), time, true)
-        .map_err(|e| e.with_path(path))
+        .map_err(|e| e.with_path(path))?;
+    file.flush().map_err(|e| Error::io(e, path))
 }
 
 /// The stored results of scan `scan_id` as reports, with the path each was stored under, in
@@ -103,6 +134,19 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         .collect();
     // Results are stored as they finish; show them in path order.
     reports.sort_by(|a, b| a.query.cmp(&b.query));
+    let asked = args.report.is_some() || args.format.is_some();
+    let printed = args.html.is_none() && args.takedown.is_none() || asked;
+    check_one_stdout(&[
+        ("--html", args.html.as_deref().is_some_and(is_stdout)),
+        (
+            "--takedown",
+            args.takedown.as_deref().is_some_and(is_stdout),
+        ),
+        (
+            "the report",
+            printed && args.report.as_deref().is_none_or(is_stdout),
+        ),
+    ])?;
     if let Some(path) = &args.html {
         let options = html_options(
             &catalogue,
@@ -114,15 +158,18 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         write_html(path, &reports, &options)?;
         eprintln!(
             "wrote {} ({} flagged uploads)",
-            path.display(),
+            if is_stdout(path) {
+                "the HTML report".into()
+            } else {
+                path.display().to_string()
+            },
             report::html::flagged(&reports).len()
         );
     }
     if let Some(path) = &args.takedown {
         write_takedown(path, &reports, scan.id, Some(&scan.started_at))?;
     }
-    let asked = args.report.is_some() || args.format.is_some();
-    if args.html.is_none() && args.takedown.is_none() || asked {
+    if printed {
         super::scan::write_reports_to(
             args.report.as_deref(),
             &reports,

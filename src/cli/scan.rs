@@ -276,6 +276,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     {
         check_output_path(path)?;
     }
+    super::report::check_one_stdout(&[
+        (
+            "--html",
+            args.html.as_deref().is_some_and(super::report::is_stdout),
+        ),
+        (
+            "--takedown",
+            args.takedown
+                .as_deref()
+                .is_some_and(super::report::is_stdout),
+        ),
+        (
+            "the report",
+            args.report.as_deref().is_none_or(super::report::is_stdout),
+        ),
+    ])?;
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let (catalogue, engine) =
         engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
