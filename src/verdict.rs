@@ -339,7 +339,10 @@ impl Policy {
         };
         let numbers = format!(
             "{matched} ({share_text}), {} frames, mean distance {:.1} bits",
-            e.matched_frames, e.mean_distance
+            e.matched_frames,
+            // Rounded half away from zero as the report's `mean_distance` is (`{:.1}` alone
+            // writes 17.95 as 17.9 beside a field of 18.0).
+            (e.mean_distance * 10.0).round() / 10.0
         );
         if (long_enough || share_enough) && strong {
             let rule = if long_enough {

@@ -90,9 +90,14 @@ pub fn hash(args: HashArgs) -> Result<u8> {
         Role::Plain
     };
     let fp = fingerprint_file(&args.file, &decode, hasher.as_ref(), role)?;
+    // Without --query-views only view 0 (a low-contrast frame also gets a stretched view).
+    let shown: Vec<_> = fp
+        .frames
+        .iter()
+        .filter(|f| args.query_views || f.view == 0)
+        .collect();
     if args.json {
-        let frames: Vec<_> = fp
-            .frames
+        let frames: Vec<_> = shown
             .iter()
             .map(|f| serde_json::json!({"t_ms": f.t_ms, "view": f.view, "hash": f.hash.to_hex(args.algorithm), "quality": f.quality}))
             .collect();
@@ -117,7 +122,7 @@ pub fn hash(args: HashArgs) -> Result<u8> {
             fp.duration_ms,
             args.algorithm.id()
         );
-        for f in &fp.frames {
+        for f in &shown {
             println!(
                 "{:>9}  {}  {:>3}  view {}",
                 f.t_ms,
