@@ -20,8 +20,8 @@ pub const MEDIA_EXTENSIONS: &[&str] = &[
     "exr", "hdr", "dds", "mp4", "m4v", "mov", "mkv", "mk3d", "webm", "avi", "flv", "f4v", "ts",
     "mts", "m2ts", "mpg", "mpeg", "m2v", "vob", "mxf", "y4m", "wmv", "asf", "3gp", "3g2", "ogv",
     // Raw video streams ffmpeg reads (its demuxer list in media::video::ffmpeg).
-    "h264", "264", "h26l", "26l", "avc", "h265", "265", "hevc", "hvc", "x265", "h263", "263",
-    "m1v", "mpv", "mp4v", "cmp", "xvid", "ivf", "obu", "m4e", "nut", "rm", "rmvb", "dv",
+    "h264", "264", "h26l", "26l", "avc", "h265", "265", "hevc", "hvc", "x265", "h263", "263", "m1v",
+    "mpv", "mp4v", "cmp", "xvid", "ivf", "obu", "m4e", "nut", "rm", "rmvb", "dv",
 ];
 
 /// Expands files and folders into a file list: folders recursively (symbolic links followed,

@@ -26,12 +26,15 @@ pub fn run(args: WorksArgs) -> Result<u8> {
                     "{:>5}  {:<30} {:<20} {:<4} {:<6} {:>9} {:>7}",
                     "id", "title", "rights holder", "key", "media", "duration", "frames"
                 );
+                // Titles and rights holders may come from a third-party list: control
+                // characters (terminal escapes, newlines, direction overrides) are escaped.
+                let shown = |s: &str| swordnet::paths::escape_bytes(s.as_bytes());
                 for w in &works {
                     println!(
                         "{:>5}  {:<30} {:<20} {:<4} {:<6} {:>8.1}s {:>7}",
                         w.id,
-                        w.title,
-                        w.rights_holder.as_deref().unwrap_or("-"),
+                        shown(&w.title),
+                        shown(w.rights_holder.as_deref().unwrap_or("-")),
                         if w.key_work { "yes" } else { "no" },
                         w.media,
                         w.duration_ms as f64 / 1000.0,

@@ -80,7 +80,9 @@ pub fn render(reports: &[QueryReport]) -> String {
                 n,
                 md,
                 v,
-                truncate(&m.title, 28),
+                // A title comes from the catalogue (an imported third-party list): its
+                // control characters are escaped, never sent to the terminal.
+                truncate(&crate::paths::escape_bytes(m.title.as_bytes()), 28),
                 upload_s,
                 work_s,
                 speed,
@@ -106,5 +108,23 @@ fn truncate(s: &str, n: usize) -> String {
             .rev()
             .collect();
         format!("…{tail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_of_a_title_are_escaped() {
+        let json = r#"{"query":"up.mp4","media":"video","verdict":"infringing","error":null,"matches":[{"reference":"w.mp4","work_id":1,"title":"\u001b[31mEVIL\u202e\nx","rights_holder":null,"key_work":false,"query_start_ms":0,"query_end_ms":5000,"reference_start_ms":0,"reference_end_ms":5000,"speed":1.0,"mirrored":false,"transform":"none","cropped":false,"matched_frames":20,"mean_distance":10.0,"score":0.8,"verdict":"infringing","reason":"r"}],"reasons":[],"duration_ms":5000,"frames":20,"informative_frames":20,"status":"ok","elapsed_ms":1}"#;
+        let report: QueryReport = serde_json::from_str(json).unwrap();
+        let table = render(&[report]);
+        assert!(
+            !table.contains('\u{1b}') && !table.contains('\u{202e}'),
+            "{table}"
+        );
+        assert!(table.contains("[31mEVIL\\u{202e}\\u{000a}x"), "{table}");
+        assert_eq!(table.lines().count(), 2, "{table}");
     }
 }
