@@ -181,6 +181,26 @@ fn index_from_a_manifest_alone() {
     assert_eq!(works[0]["rights_holder"], "Space Films");
     assert_eq!(works[0]["key_work"], true);
     assert_eq!(works[1]["rights_holder"], serde_json::Value::Null);
+    // A bad key_work names its manifest line, and nothing of the manifest is indexed.
+    std::fs::write(
+        &manifest,
+        "path,title,rights_holder,key_work\nrocket.jpg,Rocket,,true\ntiger.jpg,Tiger,,maybe\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.db");
+    let out = swordnet()
+        .args(["index", "--db"])
+        .arg(&bad)
+        .arg("--manifest")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("works.csv: bad manifest, line 3: key_work must be true or false"),
+        "{err}"
+    );
     // Without paths and without a manifest: a usage error, nothing indexed.
     let out = swordnet()
         .args(["index", "--db"])

@@ -37,8 +37,16 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| Error::new(ErrorKind::Io, e.to_string()).with_path(path))?;
     let mut out = Vec::new();
-    for row in reader.deserialize::<ManifestRow>() {
+    for (n, row) in reader.deserialize::<ManifestRow>().enumerate() {
+        // Line numbers count the header as line 1.
+        let line = n + 2;
         let row = row.map_err(|e| {
+            let e = match e.kind() {
+                csv::ErrorKind::UnequalLengths { .. } => format!(
+                    "{e} (a row with another number of fields, or a quote opened and never closed before it)"
+                ),
+                _ => e.to_string(),
+            };
             Error::new(ErrorKind::Config, format!("bad manifest: {e}")).with_path(path)
         })?;
         let file = if row.path.is_absolute() {
@@ -51,7 +59,10 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
             WorkMeta {
                 title: row.title.filter(|t| !t.is_empty()),
                 rights_holder: row.rights_holder.filter(|t| !t.is_empty()),
-                key_work: parse_bool(row.key_work.as_deref().unwrap_or(""))?,
+                key_work: parse_bool(row.key_work.as_deref().unwrap_or("")).map_err(|e| {
+                    Error::new(e.kind, format!("bad manifest, line {line}: {}", e.message))
+                        .with_path(path)
+                })?,
             },
         ));
     }
