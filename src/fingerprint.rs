@@ -140,6 +140,10 @@ pub struct Fingerprint {
     /// A video read by ffmpeg: its other video streams, not hashed (see
     /// [`media::DecodeOptions::video_stream`]).
     pub other_video_streams: Vec<u64>,
+    /// An upload video whose sampled frames all show one picture (a photo posted as a video:
+    /// view-0 hashes within [`STATIC_VIDEO_BITS`] of the first frame's): its first frame,
+    /// whole, at most 512 px a side, to be matched as a photo too. `None` otherwise.
+    pub static_picture: Option<Picture>,
 }
 
 impl Fingerprint {
@@ -213,6 +217,7 @@ fn fingerprint_with(
         one_filter: false,
         frames: Vec::new(),
         still: None,
+        first_picture: None,
         copy_static_views,
         last_full: None,
         turned: None,
@@ -237,6 +242,14 @@ fn fingerprint_with(
         let end_ms = info.cut_short.is_none().then_some(info.duration_ms as i64);
         fill_held_frames(&mut state.frames, i64::from(interval), end_ms);
     }
+    let static_picture = match (role, info.media) {
+        (Role::Query, MediaType::Video)
+            if shows_one_picture(&state.frames, hasher.algorithm().bits()) =>
+        {
+            state.first_picture.take().or_else(|| state.still.clone())
+        }
+        _ => None,
+    };
     Ok(Fingerprint {
         algorithm: hasher.algorithm(),
         media: info.media,
@@ -251,7 +264,80 @@ fn fingerprint_with(
         cut_short: info.cut_short,
         video_stream: info.video_stream,
         other_video_streams: info.other_video_streams,
+        static_picture,
     })
+}
+
+/// Most bits (PDQ, 256) a video frame's view-0 hash may lie from the first frame's for the
+/// video to show one picture throughout ([`Fingerprint::static_picture`]): re-encoding moves
+/// PDQ a few bits, any change of scene or camera dozens.
+pub const STATIC_VIDEO_BITS: u32 = 16;
+
+/// True when every view-0 hash of `frames` (hashes of `bits` bits) lies within
+/// [`STATIC_VIDEO_BITS`] (scaled to the hash's length) of the first one, over at least two
+/// sampled times.
+fn shows_one_picture(frames: &[FrameHash], bits: u32) -> bool {
+    let mut primary = frames.iter().filter(|f| f.view == 0);
+    let Some(first) = primary.next() else {
+        return false;
+    };
+    let limit = STATIC_VIDEO_BITS * bits / 256;
+    let mut later = 0;
+    for f in primary {
+        if f.hash.distance(&first.hash) > limit {
+            return false;
+        }
+        later += 1;
+    }
+    later > 0
+}
+
+/// The fingerprint of one picture in memory as a still image of `role` (its views, and for an
+/// upload the picture kept for keypoints): what [`fingerprint_file`] gives for an image file
+/// showing it. Used to match a video that shows one picture throughout as a photo.
+pub fn fingerprint_picture(picture: &Picture, hasher: &dyn FrameHasher, role: Role) -> Fingerprint {
+    let mode = match role {
+        Role::Reference | Role::Plain => BorderMode::UniformBars,
+        Role::Query => BorderMode::BarsAndBlur,
+    };
+    let mut state = Hashing {
+        hasher,
+        role,
+        mode,
+        pending: Vec::new(),
+        area: None,
+        decided: false,
+        views: Vec::new(),
+        one_filter: false,
+        frames: Vec::new(),
+        still: None,
+        first_picture: None,
+        copy_static_views: false,
+        last_full: None,
+        turned: None,
+    };
+    state.push(Frame {
+        t_ms: 0,
+        picture: picture.clone(),
+        lightness: None,
+    });
+    state.finish();
+    Fingerprint {
+        algorithm: hasher.algorithm(),
+        media: MediaType::Image,
+        width: picture.width,
+        height: picture.height,
+        duration_ms: 0,
+        frames: state.frames,
+        active_area: state.area,
+        decoder: "image",
+        still: state.still,
+        turned_degrees: state.turned,
+        cut_short: None,
+        video_stream: None,
+        other_video_streams: Vec::new(),
+        static_picture: None,
+    }
 }
 
 /// A video frame stays on screen until the next one: a frame held longer than the sampling
@@ -302,6 +388,8 @@ struct Hashing<'a> {
     one_filter: bool,
     frames: Vec<FrameHash>,
     still: Option<Picture>,
+    /// Uploads: the first frame of a video, whole (see [`Fingerprint::static_picture`]).
+    first_picture: Option<Picture>,
     /// References: copy the views of a frame that repeats the last one hashed with all.
     copy_static_views: bool,
     /// References: the last video frame hashed with every view.
@@ -335,6 +423,8 @@ impl Hashing<'_> {
         };
         if still && self.role != Role::Plain {
             self.still = Some(self.pending[0].picture.clone());
+        } else if self.role == Role::Query {
+            self.first_picture = Some(self.pending[0].picture.clone());
         }
         self.views = match (self.role, still) {
             (Role::Plain, _) => vec![View::Primary],

@@ -6,6 +6,7 @@
 mod coverage;
 mod index;
 mod placements;
+mod static_video;
 mod streams;
 
 pub use index::{index_file, sha256_file, IndexOutcome, WorkMeta};
@@ -406,6 +407,9 @@ impl Engine {
             if let Some(still) = &fp.still {
                 self.add_placements(still, &mut matches);
             }
+        }
+        if let (false, false, Some(picture)) = (query_is_image, settled, &fp.static_picture) {
+            self.add_static_picture_matches(fp, picture, &mut matches);
         }
         matches.sort_by(|a, b| {
             b.verdict

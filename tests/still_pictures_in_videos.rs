@@ -1,6 +1,7 @@
-//! Videos whose frames are held on screen: one picture shown for 10 s as a single frame (a
-//! photo posted as a video, a still of a film), which variable-frame-rate encoders and
-//! `mpdecimate` produce. A held frame counts for the time it is shown.
+//! Videos that show still pictures: one picture held for 10 s as a single frame (a photo
+//! posted as a video, a still of a film), which variable-frame-rate encoders and `mpdecimate`
+//! produce: a held frame counts for the time it is shown. And a photo cropped to fill a 9:16
+//! video at 25 fps: a video showing one picture throughout is matched as a photo too.
 
 mod common;
 
@@ -79,4 +80,65 @@ fn a_picture_held_ten_seconds_in_one_frame_is_matched_for_its_time_on_screen() {
         m.reference_start_ms >= 2_000 && m.reference_end_ms <= 7_000,
         "{m:?}"
     );
+}
+
+#[test]
+fn a_photo_cropped_to_fill_a_vertical_video_is_matched_as_a_photo() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let photo = common::samples().join("references/p_sk_rocket.jpg");
+    let video = |name: &str, input: &[&str], filter: &str| {
+        let path = dir.path().join(name);
+        let mut args: Vec<&str> = input.to_vec();
+        args.extend([
+            "-t",
+            "6",
+            "-r",
+            "25",
+            "-vf",
+            filter,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            path.to_str().unwrap(),
+        ]);
+        common::ffmpeg(&args);
+        path
+    };
+    let fill = "scale=720:1280:force_original_aspect_ratio=increase,crop=720:1280,format=yuv420p";
+    let vertical = video(
+        "vertical.mp4",
+        &["-loop", "1", "-i", photo.to_str().unwrap()],
+        fill,
+    );
+    // A still picture that is no catalogued work, in the same kind of video.
+    let other = video(
+        "other.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "mandelbrot=size=640x480:rate=1",
+            "-frames:v",
+            "1",
+        ],
+        "format=yuv420p",
+    );
+    let (_cat_dir, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, &[photo], DecoderChoice::Auto);
+    let report = engine.judge_file(&vertical);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    let m = &report.matches[0];
+    assert_eq!(m.title, "p_sk_rocket");
+    assert_eq!(
+        (m.query_start_ms, m.query_end_ms),
+        (0, report.duration_ms as i64)
+    );
+    assert!(m.reason.contains("matched as a photo"), "{}", m.reason);
+    let report = engine.judge_file(&other);
+    assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
 }
