@@ -38,10 +38,17 @@ const CLOSER_PAIRS_BITS: f64 = 3.0;
 /// distance says too little.
 const CLOSER_PAIRS_MIN_VOTES: u32 = 8;
 
+/// Share of the chosen line's votes within which the speed-1 line is as good.
+const UNTOLD_SPEED_MARGIN: f64 = 0.05;
+
+/// Mean distance (bits of 256) within which the speed-1 line's pairs are as close.
+const UNTOLD_SPEED_BITS: f64 = 1.0;
+
 /// The best (speed, offset) line by distinct query frames voting for it (ties: closer pairs),
 /// unless it has [`CLOSER_PAIRS_MIN_VOTES`] or more and a line within [`CLOSER_PAIRS_MARGIN`]
 /// of its votes pairs hashes closer by more than [`CLOSER_PAIRS_BITS`] on average: then the
-/// closest such line.
+/// closest such line. When the speed-1 line has within [`UNTOLD_SPEED_MARGIN`] of that line's
+/// votes and pairs within [`UNTOLD_SPEED_BITS`] as close, the speed-1 line.
 fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f64, f64, u32)> {
     let mut scratch = HashMap::new();
     let per_speed: Vec<Line> = speeds
@@ -70,6 +77,15 @@ fn vote(cands: &[Candidate], params: &AlignParams, speeds: &[f64]) -> Option<(f6
     } else {
         most
     };
+    // A scene that hardly moves fits lines of every speed about equally: what the frames
+    // cannot tell apart is taken at speed 1 (the grid's first), the speed of most copies.
+    let plain = per_speed.first().copied().filter(|v| v.0 == 1.0);
+    if let Some(plain) = plain.filter(|p| {
+        p.2 as f64 >= chosen.2 as f64 * (1.0 - UNTOLD_SPEED_MARGIN)
+            && mean_distance(p) <= mean_distance(&chosen) + UNTOLD_SPEED_BITS
+    }) {
+        return Some((plain.0, plain.1, plain.2));
+    }
     Some((chosen.0, chosen.1, chosen.2))
 }
 
@@ -430,6 +446,29 @@ mod tests {
         c.extend(at(line(0, 31, 250, 1.0, 10_000.0), 5));
         let segs = align_lines(&c, &AlignParams::default());
         assert!((segs[0].speed - 0.56).abs() < 0.03, "{segs:?}");
+    }
+
+    /// A scene that hardly moves: every upload frame pairs with every reference frame of a
+    /// 6 s stretch at about the same distance, so lines of every speed gather the same votes.
+    /// The speed-1 line is taken; a copy sped up 1.25x in a moving scene keeps its speed
+    /// (above).
+    #[test]
+    fn a_scene_that_hardly_moves_is_taken_at_speed_one() {
+        let mut c = Vec::new();
+        for q in (0..6000).step_by(250) {
+            for r in (30_000..36_000).step_by(200) {
+                // Distances 8–10 bits with no trend: chance decides between slow lines.
+                let distance = 8 + ((q / 250 * 7 + r / 200 * 3) % 3) as u32;
+                c.push(Candidate {
+                    q_ms: q,
+                    r_ms: r,
+                    distance,
+                });
+            }
+        }
+        let segs = align_lines(&c, &AlignParams::default());
+        assert!((segs[0].speed - 1.0).abs() < 0.03, "{segs:?}");
+        assert!(segs[0].q_end_ms - segs[0].q_start_ms >= 5000, "{segs:?}");
     }
 
     /// A line inside one offset bin votes for that bin and the next alike: the lower bin is
