@@ -202,26 +202,7 @@ fn fingerprint_with(
     role: Role,
     copy_static_views: bool,
 ) -> Result<Fingerprint> {
-    let mode = match role {
-        Role::Reference | Role::Plain => BorderMode::UniformBars,
-        Role::Query => BorderMode::BarsAndBlur,
-    };
-    let mut state = Hashing {
-        hasher,
-        role,
-        mode,
-        pending: Vec::new(),
-        area: None,
-        decided: false,
-        views: Vec::new(),
-        one_filter: false,
-        frames: Vec::new(),
-        still: None,
-        first_picture: None,
-        copy_static_views,
-        last_full: None,
-        turned: None,
-    };
+    let mut state = Hashing::new(hasher, role, copy_static_views);
     let mut on_frame = |frame| {
         state.push(frame);
         true
@@ -296,26 +277,7 @@ fn shows_one_picture(frames: &[FrameHash], bits: u32) -> bool {
 /// upload the picture kept for keypoints): what [`fingerprint_file`] gives for an image file
 /// showing it. Used to match a video that shows one picture throughout as a photo.
 pub fn fingerprint_picture(picture: &Picture, hasher: &dyn FrameHasher, role: Role) -> Fingerprint {
-    let mode = match role {
-        Role::Reference | Role::Plain => BorderMode::UniformBars,
-        Role::Query => BorderMode::BarsAndBlur,
-    };
-    let mut state = Hashing {
-        hasher,
-        role,
-        mode,
-        pending: Vec::new(),
-        area: None,
-        decided: false,
-        views: Vec::new(),
-        one_filter: false,
-        frames: Vec::new(),
-        still: None,
-        first_picture: None,
-        copy_static_views: false,
-        last_full: None,
-        turned: None,
-    };
+    let mut state = Hashing::new(hasher, role, false);
     state.push(Frame {
         t_ms: 0,
         picture: picture.clone(),
@@ -398,7 +360,30 @@ struct Hashing<'a> {
     turned: Option<f32>,
 }
 
-impl Hashing<'_> {
+impl<'a> Hashing<'a> {
+    fn new(hasher: &'a dyn FrameHasher, role: Role, copy_static_views: bool) -> Self {
+        let mode = match role {
+            Role::Reference | Role::Plain => BorderMode::UniformBars,
+            Role::Query => BorderMode::BarsAndBlur,
+        };
+        Hashing {
+            hasher,
+            role,
+            mode,
+            pending: Vec::new(),
+            area: None,
+            decided: false,
+            views: Vec::new(),
+            one_filter: false,
+            frames: Vec::new(),
+            still: None,
+            first_picture: None,
+            copy_static_views,
+            last_full: None,
+            turned: None,
+        }
+    }
+
     fn push(&mut self, frame: Frame) {
         if self.decided {
             self.hash_frame(&frame);
