@@ -398,7 +398,7 @@ fn a_dash_means_standard_output_for_one_output_only() {
         "-".as_ref(),
         upload().as_os_str(),
     ]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         err.contains("--takedown and the report would go to standard output together"),
         "{err}"

@@ -21,6 +21,8 @@ use std::process::ExitCode;
 
 /// Exit code bit: at least one upload infringing.
 pub const EXIT_INFRINGING: u8 = 4;
+/// Exit code: bad command line (as clap's own refusals).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code bit: at least one file could not be read.
 pub const EXIT_FILE_ERRORS: u8 = 8;
 

@@ -43,23 +43,22 @@ pub(super) fn is_stdout(path: &Path) -> bool {
 }
 
 /// Refuses two outputs sent to standard output together (`-`, or the report's default): one
-/// stream with a CSV and an HTML page (or JSON Lines) in it is of no use.
-pub(super) fn check_one_stdout(outputs: &[(&str, bool)]) -> Result<()> {
+/// stream with a CSV and an HTML page (or JSON Lines) in it is of no use. A bad command line:
+/// says why on standard error and returns false (the caller exits with 2).
+pub(super) fn one_stdout_at_most(outputs: &[(&str, bool)]) -> bool {
     let to_stdout: Vec<&str> = outputs
         .iter()
         .filter(|(_, stdout)| *stdout)
         .map(|(name, _)| *name)
         .collect();
     if to_stdout.len() > 1 {
-        return Err(Error::new(
-            ErrorKind::Config,
-            format!(
-                "{} would go to standard output together: give all but one of them a file name (or --report FILE)",
-                to_stdout.join(" and ")
-            ),
-        ));
+        eprintln!(
+            "swordnet: {} would go to standard output together: give all but one of them a file name (or --report FILE)",
+            to_stdout.join(" and ")
+        );
+        return false;
     }
-    Ok(())
+    true
 }
 
 /// A file to write (`-`: standard output).
@@ -136,7 +135,7 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     reports.sort_by(|a, b| a.query.cmp(&b.query));
     let asked = args.report.is_some() || args.format.is_some();
     let printed = args.html.is_none() && args.takedown.is_none() || asked;
-    check_one_stdout(&[
+    if !one_stdout_at_most(&[
         ("--html", args.html.as_deref().is_some_and(is_stdout)),
         (
             "--takedown",
@@ -146,7 +145,9 @@ pub fn run(args: ReportArgs) -> Result<u8> {
             "the report",
             printed && args.report.as_deref().is_none_or(is_stdout),
         ),
-    ])?;
+    ]) {
+        return Ok(super::EXIT_USAGE);
+    }
     if let Some(path) = &args.html {
         let options = html_options(
             &catalogue,

@@ -276,7 +276,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     {
         check_output_path(path)?;
     }
-    super::report::check_one_stdout(&[
+    if !super::report::one_stdout_at_most(&[
         (
             "--html",
             args.html.as_deref().is_some_and(super::report::is_stdout),
@@ -291,7 +291,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             "the report",
             args.report.as_deref().is_none_or(super::report::is_stdout),
         ),
-    ])?;
+    ]) {
+        return Ok(super::EXIT_USAGE);
+    }
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let (catalogue, engine) =
         engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;

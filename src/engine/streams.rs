@@ -11,6 +11,9 @@ use crate::verdict::VerdictKind;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Most video streams judged besides the one ffmpeg chooses (16 in all).
+const MAX_OTHER_STREAMS: usize = 15;
+
 impl Engine {
     /// `report` judged `fp`, the stream ffmpeg chose of the upload at `path`; the upload's
     /// other video streams ([`Fingerprint::other_video_streams`]) are judged in file order
@@ -31,7 +34,7 @@ impl Engine {
         let limit = Duration::from_secs(self.options.decode.limits.decode_timeout_s);
         let mut best = report;
         let (mut unread, mut out_of_time) = (Vec::new(), Vec::new());
-        for &stream in &fp.other_video_streams {
+        for &stream in fp.other_video_streams.iter().take(MAX_OTHER_STREAMS) {
             if started.elapsed() >= limit {
                 out_of_time.push(stream);
                 continue;
@@ -75,6 +78,12 @@ impl Engine {
             best.reasons.push(format!(
                 "the file has {streams} video streams; not read within the decode time limit: stream(s) {}",
                 list(&out_of_time)
+            ));
+        }
+        if streams > MAX_OTHER_STREAMS + 1 {
+            best.reasons.push(format!(
+                "the file has {streams} video streams; only the first {} were judged",
+                MAX_OTHER_STREAMS + 1
             ));
         }
         best

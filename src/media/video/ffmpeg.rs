@@ -209,9 +209,10 @@ fn pick_video_stream(probe: &serde_json::Value) -> Option<(u64, &serde_json::Val
 /// wait minutes on a live playlist.
 const ALLOWED_DEMUXERS: &str = "mov,matroska,avi,flv,live_flv,mpegts,mpeg,mpegvideo,asf,ogg,ivf,h264,hevc,m4v,yuv4mpegpipe,rm,nut,mxf,dv,obu,vc1,h263,wtv";
 
-/// Most streams a file may have (`-max_streams`): a 1.7 MB MP4 of 999 video tracks took
-/// ffprobe 6.6 GB.
-const MAX_STREAMS: &str = "16";
+/// Most streams a file may have (`-max_streams`), audio and subtitles included: a 1.7 MB MP4
+/// of 999 video tracks took ffprobe 6.6 GB; 128 tracks take about 250 MB. Film rips carry 20+
+/// subtitle tracks, so the bound is well above that.
+const MAX_STREAMS: &str = "64";
 
 /// The input options every ffmpeg / ffprobe run on an upload takes before its input:
 /// [`ALLOWED_DEMUXERS`] and [`MAX_STREAMS`].
