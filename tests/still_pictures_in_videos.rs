@@ -8,6 +8,26 @@ mod common;
 use swordnet::media::video::DecoderChoice;
 use swordnet::verdict::VerdictKind;
 
+/// Writes `out`: the picture `input`, through `scale` (a filter ending in `,`, or empty), as
+/// one H.264 frame held 10 s.
+fn held_ten_seconds(input: &std::path::Path, scale: &str, out: &std::path::Path) {
+    common::ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        input.to_str().unwrap(),
+        "-vf",
+        &format!("{scale}fps=1/10"),
+        "-t",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        out.to_str().unwrap(),
+    ]);
+}
+
 #[test]
 fn a_picture_held_ten_seconds_in_one_frame_is_matched_for_its_time_on_screen() {
     if !common::have_ffmpeg() {
@@ -18,21 +38,7 @@ fn a_picture_held_ten_seconds_in_one_frame_is_matched_for_its_time_on_screen() {
     let photo = common::samples().join("references/p_mdn_tiger.jpg");
     let film = common::samples().join("references/v_intel_bottle.mp4");
     let held_photo = dir.path().join("photo_held.mp4");
-    common::ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        photo.to_str().unwrap(),
-        "-vf",
-        "scale=640:-2,fps=1/10",
-        "-t",
-        "10",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        held_photo.to_str().unwrap(),
-    ]);
+    held_ten_seconds(&photo, "scale=640:-2,", &held_photo);
     let still = dir.path().join("still.png");
     common::ffmpeg(&[
         "-ss",
@@ -44,21 +50,7 @@ fn a_picture_held_ten_seconds_in_one_frame_is_matched_for_its_time_on_screen() {
         still.to_str().unwrap(),
     ]);
     let held_still = dir.path().join("still_held.mkv");
-    common::ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        still.to_str().unwrap(),
-        "-vf",
-        "fps=1/10",
-        "-t",
-        "10",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        held_still.to_str().unwrap(),
-    ]);
+    held_ten_seconds(&still, "", &held_still);
     let (_cat_dir, cat) = common::catalogue();
     let engine = common::engine_over(&cat, &[photo, film], DecoderChoice::Auto);
 
