@@ -134,6 +134,13 @@ fn check_truth_row(row: &mut TruthRow) -> std::result::Result<(), String> {
                 count(b)
             ));
         }
+        let times =
+            |v: &str| -> Vec<f64> { v.split(';').filter_map(|p| p.trim().parse().ok()).collect() };
+        for (s, e) in times(a).into_iter().zip(times(b)) {
+            if s > e {
+                return Err(format!("{start} {s} is after {end} {e}"));
+            }
+        }
     }
     Ok(())
 }

@@ -104,6 +104,8 @@ fn config_mistakes_are_refused() {
             "min_match_ms -5 is negative",
         ),
         (r#"{"limits":{"decode_timeout_s":0}}"#, "at least 1 s"),
+        // An array would be read as the fields in order.
+        ("[]", "expected a JSON object"),
     ] {
         let file = dir.path().join("config.json");
         std::fs::write(&file, config).unwrap();
@@ -168,6 +170,12 @@ a.mp4,video,infringing,1;5,3
         err.contains("ref_start has 2 times but ref_end has 1"),
         "{err}"
     );
+    let err = eval_error(
+        "query,media,verdict,ref_start,ref_end
+a.mp4,video,infringing,1;9,3;5
+",
+    );
+    assert!(err.contains("ref_start 9 is after ref_end 5"), "{err}");
     // A truth file naming none of the folder's uploads scores nothing: the wrong folder.
     let err = eval_error("query,media,verdict\nnot_here.jpg,image,clean\n");
     assert!(err.contains("none of the 1 uploads"), "{err}");

@@ -305,6 +305,39 @@ fn meta_style_lists_import_as_still_works() {
     let err = cat.import_pdq_csv(&mut bad.as_bytes()).unwrap_err();
     assert!(err.message.contains("line 2"), "{err}");
     assert_eq!(cat.works().unwrap().len(), 2, "a bad file writes nothing");
+
+    // Values that cannot be stored as given are refused, not clamped.
+    for (line, expected) in [
+        (
+            format!("{a},90,0,1,t,,false,video,1000,99999999999,10\n"),
+            "width",
+        ),
+        (
+            format!("{a},90,-40,1,t,,false,video,1000,10,10\n"),
+            "bad t_ms",
+        ),
+    ] {
+        let err = cat.import_pdq_csv(&mut line.as_bytes()).unwrap_err();
+        assert!(err.message.contains(expected), "{err}");
+    }
+}
+
+/// `swordnet import` of a bad list into a path with no catalogue yet leaves no file behind.
+#[test]
+fn a_failed_import_creates_no_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, "not-a-hash,100,x.jpg\n").unwrap();
+    let db = dir.path().join("new.db");
+    let out = swordnet()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
+    assert!(!db.exists(), "no empty catalogue left");
 }
 
 /// A quote opened at the start of a field and never closed is a bad line, not a title that

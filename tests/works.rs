@@ -113,6 +113,14 @@ fn list_and_set_works() {
         .args(["set", &tiger_id, "--key-work", "false"])
         .output()
         .unwrap());
+    let out = swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["set", &tiger_id, "--title", " "])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("title cannot be empty"));
     let works = listed(&db);
     assert_eq!(works[0]["title"], "Tiger", "title kept when not given");
     assert_eq!(works[0]["key_work"], false);

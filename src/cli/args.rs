@@ -336,8 +336,8 @@ pub struct BenchSearchArgs {
     /// for the indexes).
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     pub hashes: u64,
-    /// Search radius of the timed queries, bits.
-    #[arg(long, default_value_t = 31)]
+    /// Search radius of the timed queries, bits (0–256).
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub radius: u32,
     /// Timed queries (the same ones through both indexes).
     #[arg(long, default_value_t = 1000)]

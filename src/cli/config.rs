@@ -20,9 +20,18 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
     let file = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(e, path))?;
-            serde_json::from_str::<ConfigFile>(&text).map_err(|e| {
+            let bad = |e: String| {
                 Error::new(ErrorKind::Config, format!("bad config file: {e}")).with_path(path)
-            })?
+            };
+            // A JSON array would otherwise be read as the fields in order.
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            if !value.is_object() {
+                return Err(bad(
+                    r#"expected a JSON object, {"limits": {...}, "policy": {...}}"#.into(),
+                ));
+            }
+            serde_json::from_value::<ConfigFile>(value).map_err(|e| bad(e.to_string()))?
         }
         None => ConfigFile::default(),
     };

@@ -5,7 +5,7 @@ use super::args::{ExportArgs, ImportArgs};
 use std::io::Write;
 use swordnet::error::{Error, ErrorKind, Result};
 use swordnet::hash::Algorithm;
-use swordnet::store::Catalogue;
+use swordnet::store::{parse_pdq_csv, Catalogue};
 
 /// `swordnet export`.
 pub fn export(args: ExportArgs) -> Result<u8> {
@@ -37,15 +37,16 @@ pub fn export(args: ExportArgs) -> Result<u8> {
 
 /// `swordnet import`.
 pub fn import(args: ImportArgs) -> Result<u8> {
-    let catalogue = Catalogue::open(&args.db, Some(Algorithm::Pdq))?;
-    let summary = if args.file.as_os_str() == "-" {
-        catalogue.import_pdq_csv(&mut std::io::stdin().lock())?
+    // The whole list is read and checked before the catalogue is opened: a bad list leaves
+    // no new, empty catalogue behind.
+    let works = if args.file.as_os_str() == "-" {
+        parse_pdq_csv(&mut std::io::stdin().lock())?
     } else {
         let file = std::fs::File::open(&args.file).map_err(|e| Error::io(e, &args.file))?;
-        catalogue
-            .import_pdq_csv(&mut std::io::BufReader::new(file))
-            .map_err(|e| e.with_path(&args.file))?
+        parse_pdq_csv(&mut std::io::BufReader::new(file)).map_err(|e| e.with_path(&args.file))?
     };
+    let catalogue = Catalogue::open(&args.db, Some(Algorithm::Pdq))?;
+    let summary = catalogue.add_imported_works(&works)?;
     eprintln!(
         "imported {} PDQ hashes: {} works added, {} already present",
         summary.hashes, summary.works, summary.already_present

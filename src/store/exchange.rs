@@ -259,9 +259,14 @@ impl Catalogue {
     /// [`ErrorKind::Decode`] error naming its line.
     pub fn import_pdq_csv(&self, input: &mut dyn Read) -> Result<ExchangeSummary> {
         pdq_only(self, "importing PDQ hashes")?;
-        let works = parse_pdq_csv(input)?;
+        self.add_imported_works(&parse_pdq_csv(input)?)
+    }
+
+    /// Stores works parsed by [`parse_pdq_csv`], each in one transaction (see
+    /// [`Catalogue::add_imported_work`]); returns how many were added and already present.
+    pub fn add_imported_works(&self, works: &[ImportedWork]) -> Result<ExchangeSummary> {
         let mut summary = ExchangeSummary::default();
-        for work in &works {
+        for work in works {
             summary.hashes += work.frames.len();
             match self.add_imported_work(work)? {
                 (_, true) => summary.works += 1,
@@ -375,9 +380,19 @@ pub fn parse_pdq_csv(input: &mut dyn Read) -> Result<Vec<ImportedWork>> {
                 .parse()
                 .map_err(|_| bad_line(line, format!("bad {} {:?}", PDQ_CSV_COLUMNS[i], field(i))))
         };
+        let pixels = |i: usize| -> Result<u32> {
+            u32::try_from(number(i)?).map_err(|_| {
+                bad_line(
+                    line,
+                    format!("{} {:?} is too large", PDQ_CSV_COLUMNS[i], field(i)),
+                )
+            })
+        };
         let t_ms: i64 = field(2)
             .parse()
-            .map_err(|_| bad_line(line, format!("bad t_ms {:?}", field(2))))?;
+            .ok()
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| bad_line(line, format!("bad t_ms {:?}", field(2))))?;
         let id = field(3).to_string();
         let idx = match by_id.get(&id) {
             Some(&i) => i,
@@ -398,8 +413,8 @@ pub fn parse_pdq_csv(input: &mut dyn Read) -> Result<Vec<ImportedWork>> {
                     key_work,
                     media,
                     duration_ms: number(8)?,
-                    width: number(9)?.min(u32::MAX as u64) as u32,
-                    height: number(10)?.min(u32::MAX as u64) as u32,
+                    width: pixels(9)?,
+                    height: pixels(10)?,
                     frames: Vec::new(),
                 });
                 by_id.insert(id, works.len() - 1);

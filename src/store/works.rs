@@ -197,6 +197,12 @@ impl Catalogue {
         rights_holder: Option<&str>,
         key_work: Option<bool>,
     ) -> Result<()> {
+        if title.is_some_and(|t| t.trim().is_empty()) {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "a title cannot be empty (leave --title out to keep the current one)",
+            ));
+        }
         self.work(id)?;
         let conn = self.conn();
         if let Some(t) = title {
