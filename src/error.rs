@@ -143,7 +143,21 @@ impl std::error::Error for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
-        Error::new(ErrorKind::Store, err.to_string()).with_source(err)
+        use rusqlite::Error as E;
+        // A value of the wrong type or size in a row swordnet wrote: the file was changed by
+        // something else (or damaged), which SQLite's own message does not say.
+        let damaged = |what: String| {
+            format!(
+                "the catalogue is damaged (a stored value is not what swordnet wrote): {what}; \
+                 index the works again into a new catalogue"
+            )
+        };
+        let message = match &err {
+            E::FromSqlConversionFailure(_, _, inner) => damaged(inner.to_string()),
+            E::InvalidColumnType(..) | E::IntegralValueOutOfRange(..) => damaged(err.to_string()),
+            _ => err.to_string(),
+        };
+        Error::new(ErrorKind::Store, message).with_source(err)
     }
 }
 

@@ -427,3 +427,45 @@ fn a_dash_means_standard_output_for_one_output_only() {
     assert!(!dir.path().join("-").exists());
     assert!(report.exists());
 }
+
+/// Rows changed behind swordnet's back (a frame hash or keypoint blob cut short, a negative
+/// duration) stop the scan with a message that says the catalogue is damaged and names the
+/// work, instead of a bare SQLite type error or a silently zeroed hash.
+#[test]
+fn damaged_catalogue_rows_are_named() {
+    for (damage, expected) in [
+        (
+            "UPDATE frames SET hash = x'0102' WHERE idx = 0 AND view = 0",
+            "a frame hash of work 1 is 2 bytes, not 32",
+        ),
+        (
+            "UPDATE local_features SET keypoints = x'0102'",
+            "the keypoints of work 1 are 2 bytes",
+        ),
+        (
+            "UPDATE works SET duration_ms = -5",
+            "duration_ms -5 is negative",
+        ),
+        (
+            "UPDATE works SET frame_count = 'many'",
+            "the catalogue is damaged",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("catalogue.db");
+        index_rocket(&db);
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute(damage, [])
+            .unwrap();
+        let (code, err) = refused(&[
+            "scan".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            upload().as_os_str(),
+        ]);
+        assert_eq!(code, 1, "{damage}: {err}");
+        assert!(err.contains(expected), "{damage}: {err}");
+        assert!(err.contains("damaged"), "{damage}: {err}");
+    }
+}

@@ -80,7 +80,17 @@ impl Catalogue {
             conn.prepare("SELECT work_id, keypoints FROM local_features ORDER BY work_id")?;
         let rows = stmt.query_map([], |r| {
             let bytes: Vec<u8> = r.get(1)?;
-            Ok((r.get::<_, i64>(0)?, unpack(&bytes)))
+            let work_id: i64 = r.get(0)?;
+            if bytes.len() % KEYPOINT_BYTES != 0 {
+                return Err(super::works::damaged(
+                    1,
+                    format!(
+                        "the keypoints of work {work_id} are {} bytes, not a multiple of {KEYPOINT_BYTES}",
+                        bytes.len()
+                    ),
+                ));
+            }
+            Ok((work_id, unpack(&bytes)))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }

@@ -65,12 +65,24 @@ fn work_from_row(r: &Row<'_>) -> rusqlite::Result<WorkRow> {
         key_work: r.get(4)?,
         media: r.get(5)?,
         sha256: r.get(6)?,
-        duration_ms: r.get::<_, i64>(7)? as u64,
+        duration_ms: non_negative(r, 7, "duration_ms")?,
         width: r.get(8)?,
         height: r.get(9)?,
-        frame_count: r.get::<_, i64>(10)? as u64,
+        frame_count: non_negative(r, 10, "frame_count")?,
         indexed_at: r.get(11)?,
     })
+}
+
+/// A damaged-row error for column `index` of a stored row (see `From<rusqlite::Error>` for
+/// [`Error`]).
+pub(super) fn damaged(index: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Blob, what.into())
+}
+
+/// Column `index` (named `name`) as a count or duration that cannot be negative.
+fn non_negative(r: &Row<'_>, index: usize, name: &str) -> rusqlite::Result<u64> {
+    let v: i64 = r.get(index)?;
+    u64::try_from(v).map_err(|_| damaged(index, format!("{name} {v} is negative")))
 }
 
 /// One stored frame hash, as loaded into the search index.
@@ -245,11 +257,21 @@ impl Catalogue {
         let mut stmt = conn.prepare(sql)?;
         let map = |r: &Row<'_>| {
             let bytes: Vec<u8> = r.get(3)?;
+            let work_id: i64 = r.get(0)?;
+            let hash = Hash256::from_bytes(&bytes).ok_or_else(|| {
+                damaged(
+                    3,
+                    format!(
+                        "a frame hash of work {work_id} is {} bytes, not 32",
+                        bytes.len()
+                    ),
+                )
+            })?;
             Ok(StoredFrame {
-                work_id: r.get(0)?,
+                work_id,
                 t_ms: r.get(1)?,
                 view: r.get(2)?,
-                hash: Hash256::from_bytes(&bytes).unwrap_or_default(),
+                hash,
                 quality: r.get(4)?,
             })
         };
