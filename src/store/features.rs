@@ -81,7 +81,7 @@ impl Catalogue {
         let rows = stmt.query_map([], |r| {
             let bytes: Vec<u8> = r.get(1)?;
             let work_id: i64 = r.get(0)?;
-            if bytes.len() % KEYPOINT_BYTES != 0 {
+            if !bytes.len().is_multiple_of(KEYPOINT_BYTES) {
                 return Err(super::works::damaged(
                     1,
                     format!(
