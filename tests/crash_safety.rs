@@ -189,3 +189,67 @@ fn two_index_runs_into_one_catalogue_take_turns() {
     }
     assert_eq!(assert_consistent(&db), 24);
 }
+
+/// Ctrl-C during a scan: exit 130, a message saying the judged uploads are stored and how to
+/// get their report and judge the rest; `report` then writes them and `--resume` finishes.
+#[test]
+fn a_stopped_scan_says_what_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalogue.db");
+    let out = swordnet()
+        .args(["index", "--db"])
+        .arg(&db)
+        .arg(common::samples().join("references/p_sk_rocket.jpg"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let uploads = photos(150);
+    let scan = || {
+        let mut cmd = swordnet();
+        cmd.args(["scan", "--jobs", "1", "--db"])
+            .arg(&db)
+            .args(&uploads)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    let child = scan().spawn().unwrap();
+    // Stop it once some uploads are judged (each is stored as it is judged).
+    let started = Instant::now();
+    let judged = |db: &Path| -> usize {
+        let Ok(cat) = Catalogue::open(db, None) else {
+            return 0;
+        };
+        cat.latest_scan()
+            .ok()
+            .flatten()
+            .map_or(0, |s| cat.scan_results(s.id).map_or(0, |r| r.len()))
+    };
+    while judged(&db) < 5 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("judged so far are stored"), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let kept = judged(&db);
+    assert!(
+        (5..uploads.len()).contains(&kept),
+        "{kept} judged before the stop"
+    );
+    let report = swordnet()
+        .args(["report", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&report.stdout).lines().count();
+    assert_eq!(
+        lines, kept,
+        "the report of a stopped scan lists what it judged"
+    );
+    let out = scan().arg("--resume").output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(judged(&db), uploads.len());
+}

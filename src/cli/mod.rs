@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod exchange;
 mod index;
+mod interrupt;
 mod progress;
 mod report;
 mod scan;
