@@ -93,6 +93,17 @@ pub struct Policy {
     /// it costs every such upload its keypoints and a search (on the dev corpus about halves
     /// the image scan rate); false skips it.
     pub local_features: bool,
+    /// Mean distance, bits (PDQ scale), above which a video match must show that it is the
+    /// matched times of the work, not the work's look (default 32): its time contrast
+    /// ([`Evidence::time_contrast`]) must reach `min_time_contrast`, or it is only `review`.
+    /// Below it a match stands on its distance (a copy of a still shot is close everywhere).
+    pub static_scene_distance: f64,
+    /// Fewest bits by which the upload's frames must be closer to the work at the matched
+    /// times than 3–6 s away, when the mean distance is over `static_scene_distance`
+    /// (default 16). Footage of the same fixed camera or set at another time matches a work
+    /// at 35–45 bits with a contrast of 0–14 (a street camera, 14 clips of another 35 s);
+    /// copies at those distances had 20–54 (dev corpus and a held-out set of other works).
+    pub min_time_contrast: f64,
 }
 
 impl Default for Thresholds {
@@ -130,6 +141,8 @@ impl Default for Policy {
                 image_review_inliers: 10,
             },
             local_features: true,
+            static_scene_distance: 32.0,
+            min_time_contrast: 16.0,
         }
     }
 }
@@ -159,6 +172,11 @@ pub struct Evidence {
     /// For an image placed by keypoints: how many agree on the placement (then
     /// `matched_frames` holds the pairs that were fitted, and distances are not used).
     pub inliers: Option<u32>,
+    /// For a video segment of a video work: the median over its frames of how many bits
+    /// closer they are to the work at the matched time than 3–6 s before or after it (see
+    /// `Policy::min_time_contrast`); `None` when not measured (a close match, a work too
+    /// short to shift in, a still work).
+    pub time_contrast: Option<f64>,
 }
 
 /// Fewest agreeing keypoints a policy may ask for: any two pairs define a placement, and on
@@ -182,6 +200,16 @@ impl Policy {
             if bits > MAX_RADIUS {
                 return Err(format!(
                     "policy.{name} {bits} is over {MAX_RADIUS} bits: unrelated pictures match there and the search returns most of the catalogue"
+                ));
+            }
+        }
+        for (name, bits) in [
+            ("static_scene_distance", self.static_scene_distance),
+            ("min_time_contrast", self.min_time_contrast),
+        ] {
+            if !(0.0..=256.0).contains(&bits) {
+                return Err(format!(
+                    "policy.{name} {bits} is not a number of bits (0-256)"
                 ));
             }
         }
@@ -251,9 +279,25 @@ impl Policy {
         key_work: bool,
         mean_distance: f64,
         matched_frames: u32,
+        time_contrast: Option<f64>,
     ) -> bool {
         let t = self.thresholds(key_work);
-        mean_distance <= t.max_mean_distance && matched_frames >= t.min_matched_frames
+        mean_distance <= t.max_mean_distance
+            && matched_frames >= t.min_matched_frames
+            && !self.time_unconfirmed(mean_distance, time_contrast)
+    }
+
+    /// True when a video segment this far (mean distance, PDQ bits) needs a time contrast
+    /// (`static_scene_distance`).
+    pub fn needs_time_contrast(&self, mean_distance: f64) -> bool {
+        mean_distance > self.static_scene_distance
+    }
+
+    /// True when a segment needs a time contrast and its measured one is below
+    /// `min_time_contrast`: it matches the work's look, not the work's times.
+    fn time_unconfirmed(&self, mean_distance: f64, time_contrast: Option<f64>) -> bool {
+        self.needs_time_contrast(mean_distance)
+            && time_contrast.is_some_and(|c| c < self.min_time_contrast)
     }
 
     /// Judges one match: its verdict and the reason, with the numbers.
@@ -310,7 +354,12 @@ impl Policy {
                 )
             };
         }
-        let strong = self.is_strong_segment(e.key_work, e.mean_distance, e.matched_frames);
+        let strong = self.is_strong_segment(
+            e.key_work,
+            e.mean_distance,
+            e.matched_frames,
+            e.time_contrast,
+        );
         // A segment that is itself close and long in frames counts the work's other such
         // segments in its duration (a looped clip is as much a copy as the clip played once).
         let covered = if strong {
@@ -344,7 +393,22 @@ impl Policy {
             // writes 17.95 as 17.9 beside a field of 18.0).
             (e.mean_distance * 10.0).round() / 10.0
         );
-        if (long_enough || share_enough) && strong {
+        let unconfirmed = self.time_unconfirmed(e.mean_distance, e.time_contrast);
+        if unconfirmed
+            && (long_enough || share_enough)
+            && e.mean_distance <= t.max_mean_distance
+            && e.matched_frames >= t.min_matched_frames
+        {
+            (
+                VerdictKind::Review,
+                format!(
+                    "times not confirmed ({class}): {numbers}, but only {:.0} bits closer than 3-6 s away (min_time_contrast {:.0} above {:.0} bits): the same camera, set or still scene at another time looks as close",
+                    e.time_contrast.unwrap_or(0.0),
+                    self.min_time_contrast,
+                    self.static_scene_distance
+                ),
+            )
+        } else if (long_enough || share_enough) && strong {
             let rule = if long_enough {
                 format!("min_match_ms {} reached", t.min_match_ms)
             } else {
@@ -379,6 +443,7 @@ mod tests {
             matched_frames: frames,
             mean_distance: 12.0,
             inliers: None,
+            time_contrast: None,
         }
     }
 
@@ -423,6 +488,36 @@ mod tests {
         );
     }
 
+    /// Far matches must be closer at their own times than seconds away; close ones need not
+    /// (a copy of a still shot is close everywhere), nor unmeasured ones.
+    #[test]
+    fn a_far_match_of_a_still_scene_is_only_review() {
+        let p = Policy::default();
+        let mut segment = video(9000, 9000, 36, false);
+        segment.mean_distance = 36.0;
+        segment.time_contrast = Some(4.0);
+        let (verdict, reason) = p.judge(&segment);
+        assert_eq!(verdict, VerdictKind::Review, "{reason}");
+        assert!(
+            reason.contains("only 4 bits closer than 3-6 s away"),
+            "{reason}"
+        );
+        assert!(!p.is_strong_segment(false, 36.0, 36, Some(4.0)));
+        segment.time_contrast = Some(30.0);
+        assert_eq!(p.judge(&segment).0, VerdictKind::Infringing);
+        segment.time_contrast = None;
+        assert_eq!(p.judge(&segment).0, VerdictKind::Infringing);
+        segment.mean_distance = 25.0;
+        segment.time_contrast = Some(0.0);
+        assert_eq!(p.judge(&segment).0, VerdictKind::Infringing);
+        // Too far anyway: the usual weak-match review, not a contrast reason.
+        segment.mean_distance = 43.0;
+        segment.time_contrast = Some(0.0);
+        let (verdict, reason) = p.judge(&segment);
+        assert_eq!(verdict, VerdictKind::Review);
+        assert!(reason.starts_with("weak match"), "{reason}");
+    }
+
     #[test]
     fn policy_checks_its_thresholds() {
         assert_eq!(Policy::default().check(), Ok(()));
@@ -463,6 +558,7 @@ mod tests {
                 matched_frames: 80,
                 mean_distance: 0.0,
                 inliers: Some(inliers),
+                time_contrast: None,
             })
         };
         assert_eq!(placed(55, false).0, VerdictKind::Infringing);

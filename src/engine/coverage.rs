@@ -7,22 +7,25 @@ use std::collections::HashMap;
 
 impl Engine {
     /// Per work position: the upload ms covered by the union of the work's strong segments
+    /// (`time_contrasts[i]` is that of `segments[i]`, see [`Engine::time_contrast`])
     /// ([`crate::verdict::Policy::is_strong_segment`]); overlapping ranges count once. A clip looped or an
     /// excerpt repeated in an upload is one use of the work ([`Evidence::work_duration_ms`]).
     pub(super) fn work_coverage(
         &self,
         segments: &[(u32, Orientation, Segment)],
+        time_contrasts: &[Option<f64>],
         to_pdq_scale: f64,
     ) -> HashMap<u32, i64> {
         let mut ranges: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
-        for (work, _, s) in segments {
+        for ((work, _, s), &time_contrast) in segments.iter().zip(time_contrasts) {
             let key_work = self.works[*work as usize].key_work;
             let mean_pdq = s.mean_distance * to_pdq_scale;
-            if self
-                .options
-                .policy
-                .is_strong_segment(key_work, mean_pdq, s.matched_frames)
-            {
+            if self.options.policy.is_strong_segment(
+                key_work,
+                mean_pdq,
+                s.matched_frames,
+                time_contrast,
+            ) {
                 ranges
                     .entry(*work)
                     .or_default()

@@ -8,6 +8,7 @@ mod index;
 mod placements;
 mod static_video;
 mod streams;
+mod time_contrast;
 
 pub use index::{index_file, sha256_file, IndexOutcome, WorkMeta};
 
@@ -349,10 +350,25 @@ impl Engine {
                 kept.push((work, o, s));
             }
         }
-        let coverage = self.work_coverage(&kept, to_pdq_scale);
+        // Far matches of a video work are checked against the work at other times.
+        let contrasts: Vec<Option<f64>> = kept
+            .iter()
+            .map(|(work, o, s)| {
+                let far = policy.needs_time_contrast(s.mean_distance * to_pdq_scale);
+                let video_work = self.works[*work as usize].media == "video";
+                (far && video_work && !query_is_image)
+                    .then(|| {
+                        self.time_contrast(fp, *work, *o, s)
+                            .map(|c| c * to_pdq_scale)
+                    })
+                    .flatten()
+            })
+            .collect();
+        let coverage = self.work_coverage(&kept, &contrasts, to_pdq_scale);
         let mut matches: Vec<MatchReport> = kept
             .into_iter()
-            .filter_map(|(work, o, s)| {
+            .zip(contrasts)
+            .filter_map(|((work, o, s), time_contrast)| {
                 let w = &self.works[work as usize];
                 let mean_pdq = s.mean_distance * to_pdq_scale;
                 let evidence = Evidence {
@@ -366,6 +382,7 @@ impl Engine {
                     matched_frames: s.matched_frames,
                     mean_distance: mean_pdq,
                     inliers: None,
+                    time_contrast,
                 };
                 let (verdict, reason) = policy.judge(&evidence);
                 if verdict == VerdictKind::Clean {

@@ -35,6 +35,7 @@ impl Engine {
                 matched_frames: m.pairs,
                 mean_distance: 0.0,
                 inliers: Some(m.placement.inliers),
+                time_contrast: None,
             };
             let (verdict, reason) = self.options.policy.judge(&evidence);
             if verdict == VerdictKind::Clean {
