@@ -70,6 +70,27 @@ fn list_and_set_works() {
     assert_eq!(rocket["rights_holder"], serde_json::Value::Null);
     assert_eq!(rocket["key_work"], false);
 
+    // `show` lists the one standard hash of the photo; --all-views every view, numbered.
+    let id = tiger["id"].to_string();
+    let show = |extra: &[&str]| {
+        swordnet()
+            .args(["works", "--db"])
+            .arg(&db)
+            .args(["show", &id])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = show(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hash_lines: Vec<&str> = text.lines().filter(|l| l.contains("  q")).collect();
+    assert_eq!(hash_lines.len(), 1, "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--all-views lists them"));
+    let text = String::from_utf8_lossy(&show(&["--all-views"]).stdout).to_string();
+    let views: Vec<&str> = text.lines().filter(|l| l.contains("  view ")).collect();
+    assert!(views.len() > 100, "{}", views.len());
+    assert!(views[0].ends_with("view 0"), "{}", views[0]);
+
     let table = ok(swordnet()
         .args(["works", "--db"])
         .arg(&db)

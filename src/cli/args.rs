@@ -176,10 +176,15 @@ pub enum WorksAction {
         #[arg(long)]
         json: bool,
     },
-    /// Show one work with its frame hashes.
+    /// Show one work with the standard hash (view 0) of each sampled frame: time (ms), hash,
+    /// quality.
     Show {
         /// Work id.
         id: i64,
+        /// Also list the extra views of each frame (crops, rotations: 130-210 per frame), with
+        /// their view id in a fourth column.
+        #[arg(long)]
+        all_views: bool,
     },
     /// Remove a work and its frame hashes.
     Remove {

@@ -48,16 +48,21 @@ pub fn run(args: WorksArgs) -> Result<u8> {
                 );
             }
         }
-        WorksAction::Show { id } => {
+        WorksAction::Show { id, all_views } => {
             let w = catalogue.work(id)?;
             println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
-            for f in catalogue.frames_of(id)? {
-                println!(
-                    "{:>9}  {}  q{}",
-                    f.t_ms,
-                    f.hash.to_hex(catalogue.algorithm()),
-                    f.quality
-                );
+            let frames = catalogue.frames_of(id)?;
+            let extra = frames.iter().filter(|f| f.view != 0).count();
+            for f in frames.iter().filter(|f| all_views || f.view == 0) {
+                let hash = f.hash.to_hex(catalogue.algorithm());
+                if all_views {
+                    println!("{:>9}  {hash}  q{:<3}  view {}", f.t_ms, f.quality, f.view);
+                } else {
+                    println!("{:>9}  {hash}  q{}", f.t_ms, f.quality);
+                }
+            }
+            if !all_views && extra > 0 {
+                eprintln!("({extra} hashes of extra views not listed: --all-views lists them)");
             }
         }
         WorksAction::Remove { id } => {
