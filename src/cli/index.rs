@@ -73,6 +73,7 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
 pub fn run(args: IndexArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let catalogue = Catalogue::open(&args.db, args.algorithm)?;
+    super::interrupt::explain_index_stops();
     let (files, missing) = collect_inputs(&args.paths);
     if !args.paths.is_empty() {
         super::warn_if_nothing_found(&args.paths, files.len() + missing.len());

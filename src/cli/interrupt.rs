@@ -1,6 +1,6 @@
-//! What `scan` says when it is stopped (Ctrl-C, SIGINT or SIGTERM): the uploads judged so
-//! far are already stored in the catalogue, one transaction each, so the user is told how to
-//! write their report and how to judge the rest, and the process exits 128 + the signal.
+//! What `scan` and `index` say when they are stopped (Ctrl-C, SIGINT or SIGTERM): what they
+//! finished is already stored in the catalogue, one transaction per file, so the user is told
+//! how to get it and how to do the rest, and the process exits 128 + the signal.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -21,13 +21,25 @@ extern "C" fn on_stop(signal: libc::c_int) {
 }
 
 /// Installs the stop handler of a scan into catalogue `db`.
-pub fn explain_stops(db: &Path) {
+pub fn explain_scan_stops(db: &Path) {
     let db = swordnet::paths::display_path(db);
-    let message = format!(
+    install(format!(
         "\nswordnet: stopped; the uploads judged so far are stored in the catalogue: \
          `swordnet report --db {db}` writes their report, and the same scan command with \
          --resume judges the rest\n"
+    ));
+}
+
+/// Installs the stop handler of an index run.
+pub fn explain_index_stops() {
+    install(
+        "\nswordnet: stopped; the works indexed so far are stored in the catalogue, and the \
+         same index command indexes the rest (stored files are skipped)\n"
+            .to_string(),
     );
+}
+
+fn install(message: String) {
     if MESSAGE.set(message.into_bytes()).is_ok() {
         let handler = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
         // SAFETY: installs a handler that only calls async-signal-safe functions.

@@ -297,7 +297,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     let (catalogue, engine) =
         engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;
-    super::interrupt::explain_stops(&args.db);
+    super::interrupt::explain_scan_stops(&args.db);
     let (scan_id, reports) = scan_paths(
         &catalogue,
         &engine,
