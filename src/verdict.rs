@@ -521,6 +521,11 @@ mod tests {
     #[test]
     fn policy_checks_its_thresholds() {
         assert_eq!(Policy::default().check(), Ok(()));
+        let p = Policy {
+            min_time_contrast: f64::NAN,
+            ..Policy::default()
+        };
+        assert!(p.check().unwrap_err().contains("min_time_contrast NaN"));
         let mut p = Policy::default();
         p.standard.image_min_inliers = 0;
         p.standard.image_review_inliers = 0;
