@@ -14,9 +14,12 @@ use crate::sampler::SamplePlan;
 use std::borrow::Cow;
 use std::path::Path;
 
+mod spread_pictures;
 mod static_shot;
 mod still_pictures;
 
+use spread_pictures::SpreadPictures;
+pub use spread_pictures::MAX_SPREAD_PICTURES;
 use static_shot::FullFrame;
 pub use static_shot::{
     NARROW_VIEW_AREA, NEAR_DUPLICATE_BITS, NEAR_DUPLICATE_LUMA, NEAR_DUPLICATE_WITHIN_MS,
@@ -147,6 +150,11 @@ pub struct Fingerprint {
     /// view-0 hashes within [`STATIC_VIDEO_BITS`] of the first frame's): its first frame,
     /// whole, at most 512 px a side, to be matched as a photo too. `None` otherwise.
     pub static_picture: Option<Picture>,
+    /// A video upload: up to [`MAX_SPREAD_PICTURES`] of its pictures, whole (at most 512 px a
+    /// side), with their times in ms, spread over its length from its first frame; photos are
+    /// placed inside them by keypoints when nothing else found the upload infringing (a photo
+    /// under a slow zoom or pan). Empty for images and references.
+    pub spread_pictures: Vec<(i64, Picture)>,
 }
 
 impl Fingerprint {
@@ -249,6 +257,7 @@ fn fingerprint_with(
         video_stream: info.video_stream,
         other_video_streams: info.other_video_streams,
         static_picture,
+        spread_pictures: std::mem::take(&mut state.spread).into_pictures(),
     })
 }
 
@@ -278,6 +287,7 @@ pub fn fingerprint_picture(picture: &Picture, hasher: &dyn FrameHasher, role: Ro
         video_stream: None,
         other_video_streams: Vec::new(),
         static_picture: None,
+        spread_pictures: Vec::new(),
     }
 }
 
@@ -304,6 +314,8 @@ struct Hashing<'a> {
     last_full: Option<FullFrame>,
     /// Uploads: the angle the upload was turned by on its own canvas, degrees.
     turned: Option<f32>,
+    /// Video uploads: pictures kept for placing photos ([`Fingerprint::spread_pictures`]).
+    spread: SpreadPictures,
 }
 
 impl<'a> Hashing<'a> {
@@ -327,6 +339,7 @@ impl<'a> Hashing<'a> {
             copy_static_views,
             last_full: None,
             turned: None,
+            spread: SpreadPictures::default(),
         }
     }
 
@@ -405,6 +418,9 @@ impl<'a> Hashing<'a> {
     }
 
     fn hash_frame(&mut self, frame: &Frame) {
+        if self.role == Role::Query && self.still.is_none() {
+            self.spread.offer(frame.t_ms, &frame.picture);
+        }
         let active = match self.area {
             Some(area) => Cow::Owned(area.apply(&frame.picture)),
             None => Cow::Borrowed(&frame.picture),

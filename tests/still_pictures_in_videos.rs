@@ -134,3 +134,52 @@ fn a_photo_cropped_to_fill_a_vertical_video_is_matched_as_a_photo() {
     let report = engine.judge_file(&other);
     assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
 }
+
+/// A photo under a slow pan (a "Ken Burns" slideshow: a 77 % window sliding across it for
+/// 10 s) changes from frame to frame, so it is neither one picture throughout nor close in
+/// hash to a fixed crop; the photo is placed by keypoints inside pictures spread over the
+/// video. A clean film scanned against the same photos stays clean.
+#[test]
+fn a_photo_under_a_slow_pan_is_placed_by_keypoints() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let photo = common::samples().join("references/p_sk_rocket.jpg");
+    let pan = dir.path().join("pan.mp4");
+    common::ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        photo.to_str().unwrap(),
+        "-vf",
+        "scale=1280:-2,zoompan=z=1.3:x='(iw-iw/zoom)*on/250':y='ih/2-(ih/zoom/2)':d=250:s=1280x720:fps=25,format=yuv420p",
+        "-frames:v",
+        "250",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        pan.to_str().unwrap(),
+    ]);
+    let (_cat_dir, cat) = common::catalogue();
+    let photos = [
+        "p_sk_rocket.jpg",
+        "p_mdn_tiger.jpg",
+        "p_mdn_wave_and_surfer.jpg",
+    ]
+    .map(|p| common::samples().join("references").join(p));
+    let engine = common::engine_over(&cat, &photos, DecoderChoice::Auto);
+    let report = engine.judge_file(&pan);
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    let m = &report.matches[0];
+    assert_eq!(m.title, "p_sk_rocket");
+    assert!(m.keypoint_inliers.unwrap() >= 20, "{m:?}");
+    assert!(m.reason.contains("pictures of the video"), "{}", m.reason);
+    assert_eq!((m.query_start_ms, m.query_end_ms), (0, 10_000));
+    for clean in ["clean_video_1.mp4", "clean_video_2.mp4"] {
+        let report = engine.judge_file(&common::samples().join("queries").join(clean));
+        assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
+    }
+}

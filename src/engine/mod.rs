@@ -428,6 +428,10 @@ impl Engine {
         if let (false, false, Some(picture)) = (query_is_image, settled, &fp.static_picture) {
             self.add_static_picture_matches(fp, picture, &mut matches);
         }
+        let settled = matches.iter().any(|m| m.verdict == VerdictKind::Infringing);
+        if !query_is_image && !settled && policy.local_features {
+            self.add_placements_in_video(fp, &mut matches);
+        }
         matches.sort_by(|a, b| {
             b.verdict
                 .cmp(&a.verdict)

@@ -168,6 +168,7 @@ mod tests {
             video_stream: None,
             other_video_streams: Vec::new(),
             static_picture: None,
+            spread_pictures: Vec::new(),
         }
     }
 
