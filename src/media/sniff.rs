@@ -211,9 +211,15 @@ fn riff_cut_short<R: Read + Seek>(file: &mut R) -> Option<String> {
         let available = (len - offset).min(12) as usize;
         file.read_exact(&mut header[..available]).ok()?;
         if available < 8 {
-            return Some(format!(
-                "the file ends at byte {len} inside a chunk header (byte {offset})"
-            ));
+            // A few bytes after the last chunk are junk (a stray newline that ffmpeg reads
+            // past) unless they start a chunk id.
+            let id = &header[..available.min(4)];
+            let starts_chunk = [b"RIFF", b"LIST", b"JUNK", b"idx1"]
+                .iter()
+                .any(|known| known.starts_with(id));
+            return starts_chunk.then(|| {
+                format!("the file ends at byte {len} inside a chunk header (byte {offset})")
+            });
         }
         if &header[..4] != b"RIFF" && &header[..4] != b"LIST" && &header[..4] != b"JUNK" {
             return None;
@@ -326,9 +332,13 @@ fn iso_bmff_cut_short<R: Read + Seek>(file: &mut R) -> Option<String> {
         let available = (len - offset).min(16) as usize;
         file.read_exact(&mut header[..available]).ok()?;
         if available < 8 {
-            return Some(format!(
-                "the file ends at byte {len} inside a box header (byte {offset})"
-            ));
+            // A few bytes after the last box are junk (a stray newline that ffmpeg reads
+            // past) unless they start a box type.
+            let starts_box =
+                available > 4 && header[4..available].iter().all(u8::is_ascii_alphanumeric);
+            return starts_box.then(|| {
+                format!("the file ends at byte {len} inside a box header (byte {offset})")
+            });
         }
         let kind = &header[4..8];
         if !kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
@@ -386,9 +396,13 @@ mod tests {
         let mut mp4 = b"\0\0\0\x10ftypisom\0\0\0\0".to_vec();
         mp4.extend_from_slice(b"\0\0\0\x0cmdat1234");
         assert_eq!(check("full.mp4", &mp4), None);
-        for cut in [12, 17, 20, mp4.len() - 1] {
+        for cut in [12, 22, mp4.len() - 1] {
             assert!(check("cut.mp4", &mp4[..cut]).is_some(), "mp4 cut at {cut}");
         }
+        // A stray byte or two after the last box or chunk is junk, not a cut.
+        let mut junk = mp4.clone();
+        junk.push(b'\n');
+        assert_eq!(check("junk.mp4", &junk), None);
         // EBML header (4 bytes of data), Segment of 8 bytes.
         let mut mkv = vec![0x1a, 0x45, 0xdf, 0xa3, 0x84, 1, 2, 3, 4];
         mkv.extend_from_slice(&[0x18, 0x53, 0x80, 0x67, 0x88, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -398,6 +412,12 @@ mod tests {
         }
         let mut avi = b"RIFF\x0c\0\0\0AVI LIST\0\0\0\0".to_vec();
         assert_eq!(check("full.avi", &avi), None);
+        let mut junk = avi.clone();
+        junk.extend_from_slice(b"\n\0");
+        assert_eq!(check("junk.avi", &junk), None);
+        junk.truncate(avi.len());
+        junk.extend_from_slice(b"LIS");
+        assert!(check("cut_header.avi", &junk).is_some());
         avi.truncate(15);
         assert!(check("cut.avi", &avi).is_some());
         // A Segment of unknown size whose one child is cut.
