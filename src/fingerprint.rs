@@ -31,7 +31,7 @@ use still_pictures::{fill_held_frames, shows_one_picture};
 pub const BORDER_PROBE_FRAMES: usize = 24;
 
 /// View id of a query frame hashed whole, borders included (when borders were removed from
-/// the primary view). Ids 253–255 are kept for these whole-picture views; the role view lists
+/// the primary view). Ids 252–255 are kept for these whole-picture views; the role view lists
 /// of [`crate::hash::views`] are shorter (a reference image has about 210 views).
 pub const UNCROPPED_VIEW: u8 = 255;
 
@@ -39,6 +39,11 @@ pub const UNCROPPED_VIEW: u8 = 255;
 /// ([`Picture::contrast_stretched`]), added only when the plain hash's quality is under
 /// [`STRETCH_BELOW_QUALITY`]. Used only inside swordnet: exported hashes are view 0.
 pub const STRETCHED_VIEW: u8 = 254;
+
+/// View id of a dark or low-contrast upload frame hashed whole ([`UNCROPPED_VIEW`]) after a
+/// contrast stretch, when borders were removed from its primary view: a misty photo's dark
+/// lower band can pass for a bar, and its reference was hashed whole.
+pub const STRETCHED_UNCROPPED_VIEW: u8 = 252;
 
 /// View id of a still colour image hashed on its HSL lightness ([`crate::media::Frame::lightness`])
 /// instead of its luminance, for references and uploads alike: a recoloured copy (hue rotated,
@@ -173,11 +178,20 @@ impl Fingerprint {
         self.frames.iter().filter(|f| f.view == 0)
     }
 
-    /// Sampled frames (view 0) whose quality is at least `min_quality`.
+    /// Sampled frames whose quality is at least `min_quality` as they are (view 0) or after a
+    /// contrast stretch ([`STRETCHED_VIEW`]: a dark or misty but real picture).
     pub fn informative_frames(&self, min_quality: u8) -> usize {
-        self.primary_frames()
-            .filter(|f| f.quality >= min_quality)
-            .count()
+        let mut times: Vec<i64> = self
+            .frames
+            .iter()
+            .filter(|f| {
+                [0, STRETCHED_VIEW, STRETCHED_UNCROPPED_VIEW].contains(&f.view)
+                    && f.quality >= min_quality
+            })
+            .map(|f| f.t_ms)
+            .collect();
+        times.dedup();
+        times.len()
     }
 }
 
@@ -538,6 +552,12 @@ impl<'a> Hashing<'a> {
             let h = batched[uncropped_slot].unwrap_or_else(|| self.hasher.hash(&frame.picture));
             self.frames
                 .push(FrameHash::new(frame.t_ms, UNCROPPED_VIEW, h));
+            if let Some(mut stretched) =
+                stretched_view(self.hasher, frame.t_ms, &frame.picture, h.quality)
+            {
+                stretched.view = STRETCHED_UNCROPPED_VIEW;
+                self.frames.push(stretched);
+            }
         }
     }
 

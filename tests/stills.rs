@@ -215,3 +215,46 @@ fn upside_down_copy_is_found_under_all_orientations() {
     assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
     assert_eq!(report.matches[0].transform, "rotated180");
 }
+
+/// A dark, misty photo (its levels squeezed into 51-82 of 255: PDQ quality 19, under PDQ's 50)
+/// is a real picture: it is accepted as a protected work and its copies match, on the hash
+/// of the contrast-stretched picture (keypoints left out, so the hash is what is tested).
+#[test]
+fn a_dark_misty_photo_is_a_protected_work() {
+    let photo = image::open(common::samples().join("references/p_mdn_wave_and_surfer.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let mut dark = photo.clone();
+    for p in dark.pixels_mut() {
+        for c in &mut p.0 {
+            *c = 51 + (*c as u32 * 31 / 255) as u8;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, upload) = (dir.path().join("misty.png"), dir.path().join("copy.jpg"));
+    dark.save(&reference).unwrap();
+    image::imageops::resize(&dark, 640, 350, image::imageops::FilterType::Triangle)
+        .save(&upload)
+        .unwrap();
+    assert!(view(&fingerprint(&reference, Role::Reference), 0).is_some());
+    let (_cat_dir, cat) = common::catalogue();
+    let mut engine_options = swordnet::engine::EngineOptions::default();
+    engine_options.policy.local_features = false;
+    swordnet::engine::index_file(
+        &cat,
+        &reference,
+        &swordnet::engine::WorkMeta::default(),
+        &DecodeOptions::default(),
+        50,
+    )
+    .expect("a misty photo is accepted");
+    let engine = swordnet::engine::Engine::from_catalogue(&cat, engine_options).unwrap();
+    let report = engine.judge_file(&upload);
+    assert_eq!(report.status, "ok", "{report:?}");
+    assert_eq!(
+        report.verdict,
+        swordnet::verdict::VerdictKind::Infringing,
+        "{report:?}"
+    );
+    assert!(report.matches[0].mean_distance <= 20.0, "{report:?}");
+}
