@@ -10,7 +10,8 @@ use crate::report::MatchReport;
 impl Engine {
     /// Matches `picture`, the one picture the video upload `fp` shows
     /// ([`Fingerprint::static_picture`]), as a photo upload, and adds each match to `matches`
-    /// unless that work already has one at least as strong (a stronger one replaces it). The
+    /// unless that work already has one at least as strong (a stronger one replaces it); only
+    /// matches of photo works are added. The
     /// added matches cover the whole upload (`query_start_ms` 0 to its span) and their reason
     /// says how they were found.
     pub(super) fn add_static_picture_matches(
@@ -22,6 +23,16 @@ impl Engine {
         let photo = fingerprint_picture(picture, self.hasher.as_ref(), Role::Query);
         let span = fp.span_ms() as i64;
         for mut m in self.find_matches(&photo) {
+            // Photo works only: a video work is matched by its time line, and a slow scene of
+            // another part of it (a turning globe) is as close to one of its frames as a
+            // photo's copy is to the photo.
+            if self
+                .works
+                .iter()
+                .any(|w| w.id == m.work_id && w.media != "image")
+            {
+                continue;
+            }
             if let Some(i) = matches.iter().position(|x| x.work_id == m.work_id) {
                 if matches[i].verdict >= m.verdict {
                     continue;
