@@ -450,6 +450,11 @@ fn damaged_catalogue_rows_are_named() {
             "UPDATE works SET frame_count = 'many'",
             "the catalogue is damaged",
         ),
+        // Without it, new hashes of another algorithm would be mixed in.
+        (
+            "DELETE FROM meta WHERE key = 'algorithm'",
+            "no record of their hash algorithm",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("catalogue.db");

@@ -126,6 +126,14 @@ impl Catalogue {
             .with_path(path));
         }
         let algorithm = match (stored, algorithm) {
+            (None, _) if has_frames(&conn)? => {
+                // Hashes without their algorithm: which one they are cannot be told, and new
+                // ones of another would be mixed with them.
+                return Err(Error::new(
+                    ErrorKind::IncompatibleCatalogue,
+                    "the catalogue is damaged: it holds frame hashes but no record of their hash algorithm; index the works again into a new catalogue",
+                ));
+            }
             (None, wanted) => {
                 let a = wanted.unwrap_or(Algorithm::Pdq);
                 retry_busy(|| {
@@ -264,4 +272,11 @@ fn retry_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Res
 /// busy timeout, so two `index` runs into one catalogue take turns.
 fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
+/// True when the catalogue holds any frame hash.
+fn has_frames(conn: &Connection) -> Result<bool> {
+    Ok(retry_busy(|| {
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM frames)", [], |r| r.get(0))
+    })?)
 }
