@@ -180,6 +180,9 @@ pub struct Evidence {
     /// `Policy::min_time_contrast`); `None` when not measured (a close match, a work too
     /// short to shift in, a still work).
     pub time_contrast: Option<f64>,
+    /// The work is a still picture (a photo matched by frames of a video upload): showing it
+    /// whole for `min_share_floor_ms` is a copy of all of it, however long the upload.
+    pub reference_is_still: bool,
 }
 
 /// Fewest agreeing keypoints a policy may ask for: any two pairs define a placement, and on
@@ -375,7 +378,8 @@ impl Policy {
         } else {
             0.0
         };
-        let long_enough = covered >= t.min_match_ms;
+        let long_enough =
+            covered >= t.min_match_ms || (e.reference_is_still && covered >= t.min_share_floor_ms);
         let share_enough = share >= t.min_share && covered >= t.min_share_floor_ms;
         let matched = if covered > e.duration_ms {
             format!(
@@ -412,8 +416,13 @@ impl Policy {
                 ),
             )
         } else if (long_enough || share_enough) && strong {
-            let rule = if long_enough {
+            let rule = if covered >= t.min_match_ms {
                 format!("min_match_ms {} reached", t.min_match_ms)
+            } else if long_enough {
+                format!(
+                    "a photo shown for min_share_floor_ms {} or more",
+                    t.min_share_floor_ms
+                )
             } else {
                 format!("min_share {:.2} reached", t.min_share)
             };
@@ -447,6 +456,7 @@ mod tests {
             mean_distance: 12.0,
             inliers: None,
             time_contrast: None,
+            reference_is_still: false,
         }
     }
 
@@ -489,6 +499,23 @@ mod tests {
             p.judge(&video(2000, 2000, 8, false)).0,
             VerdictKind::Infringing
         );
+    }
+
+    /// A photo shown whole for a second or two of a long video is a copy of all of it.
+    #[test]
+    fn a_photo_shown_for_two_seconds_is_infringing() {
+        let p = Policy::default();
+        let mut segment = video(2000, 20_000, 8, false);
+        assert_eq!(p.judge(&segment).0, VerdictKind::Review);
+        segment.reference_is_still = true;
+        let (verdict, reason) = p.judge(&segment);
+        assert_eq!(verdict, VerdictKind::Infringing, "{reason}");
+        assert!(
+            reason.starts_with("a photo shown for min_share_floor_ms 1000"),
+            "{reason}"
+        );
+        segment.duration_ms = 500;
+        assert_eq!(p.judge(&segment).0, VerdictKind::Review);
     }
 
     /// Far matches must be closer at their own times than seconds away; close ones need not
@@ -567,6 +594,7 @@ mod tests {
                 mean_distance: 0.0,
                 inliers: Some(inliers),
                 time_contrast: None,
+                reference_is_still: true,
             })
         };
         assert_eq!(placed(55, false).0, VerdictKind::Infringing);

@@ -383,6 +383,7 @@ impl Engine {
                     mean_distance: mean_pdq,
                     inliers: None,
                     time_contrast,
+                    reference_is_still: w.media == "image",
                 };
                 let (verdict, reason) = policy.judge(&evidence);
                 if verdict == VerdictKind::Clean {

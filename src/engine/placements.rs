@@ -46,6 +46,7 @@ impl Engine {
                 mean_distance: 0.0,
                 inliers: Some(m.placement.inliers),
                 time_contrast: None,
+                reference_is_still: true,
             };
             let (verdict, reason) = self.options.policy.judge(&evidence);
             if verdict != VerdictKind::Clean {
