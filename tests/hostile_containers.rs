@@ -223,4 +223,26 @@ fn a_copy_in_a_stream_ffmpeg_does_not_choose_is_found() {
     let report = engine.judge_file(&decoys_only);
     assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
     assert_eq!(report.video_stream, None);
+
+    // Behind 17 decoys the copy is past the 16 streams judged: not clean, but review.
+    let many = dir.path().join("many.mkv");
+    let mut args: Vec<String> = Vec::new();
+    for _ in 0..17 {
+        args.extend(["-i".into(), path_str(&small).into()]);
+    }
+    args.extend(["-i".into(), path_str(&copy).into()]);
+    for i in 0..18 {
+        args.extend(["-map".into(), format!("{i}:v")]);
+    }
+    for (stream, disposition) in [(0, "default"), (17, "0")] {
+        args.extend([format!("-disposition:v:{stream}"), disposition.into()]);
+    }
+    args.extend(["-c".into(), "copy".into(), path_str(&many).into()]);
+    common::ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let report = engine.judge_file(&many);
+    assert_eq!(report.verdict, VerdictKind::Review, "{report:?}");
+    assert!(
+        report.reasons[0].contains("not every video stream"),
+        "{report:?}"
+    );
 }

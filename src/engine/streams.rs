@@ -20,7 +20,8 @@ impl Engine {
     /// until the time since `started` reaches [`crate::limits::Limits::decode_timeout_s`].
     /// Returns the report of the stream with the strongest verdict (the chosen stream's on a
     /// tie), [`QueryReport::video_stream`] set and the reasons naming the stream when it is
-    /// another. A stream that cannot be read leaves the verdict as it is.
+    /// another. When a stream could not be read or judged (unreadable, out of time, beyond
+    /// the first 16) and the others are clean, the upload is `review`.
     pub(super) fn judge_other_streams(
         &self,
         path: &Path,
@@ -80,11 +81,22 @@ impl Engine {
                 list(&out_of_time)
             ));
         }
-        if streams > MAX_OTHER_STREAMS + 1 {
+        let beyond_cap = streams > MAX_OTHER_STREAMS + 1;
+        if beyond_cap {
             best.reasons.push(format!(
                 "the file has {streams} video streams; only the first {} were judged",
                 MAX_OTHER_STREAMS + 1
             ));
+        }
+        // Content never judged is not called clean: a copy behind enough decoys would be.
+        if best.verdict == VerdictKind::Clean
+            && (beyond_cap || !unread.is_empty() || !out_of_time.is_empty())
+        {
+            best.verdict = VerdictKind::Review;
+            best.reasons.insert(
+                0,
+                "review: not every video stream of the file was judged".into(),
+            );
         }
         best
     }
