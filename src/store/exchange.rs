@@ -16,7 +16,8 @@
 //!
 //! An imported work has an empty file path (there is no file) and the content key
 //! `import:<SHA-256 of its hash list>` in place of the SHA-256 of a file
-//! ([`WorkRow::is_imported`]); importing the same list twice adds nothing.
+//! ([`WorkRow::is_imported`]); importing the same list twice adds nothing, and neither does importing a catalogue's own export
+//! into it (a work with exactly the same view-0 frame hashes is already present).
 
 use super::{Catalogue, WorkRow};
 use crate::error::{Error, ErrorKind, Result};
@@ -268,12 +269,45 @@ impl Catalogue {
         let mut summary = ExchangeSummary::default();
         for work in works {
             summary.hashes += work.frames.len();
+            if self.has_same_frames(work)? {
+                summary.already_present += 1;
+                continue;
+            }
             match self.add_imported_work(work)? {
                 (_, true) => summary.works += 1,
                 (_, false) => summary.already_present += 1,
             }
         }
         Ok(summary)
+    }
+}
+
+impl Catalogue {
+    /// True when a stored work of the same media has exactly `work`'s standard frame hashes
+    /// (view 0, same times): the list is this catalogue's own export, or an earlier import
+    /// with other views.
+    fn has_same_frames(&self, work: &ImportedWork) -> Result<bool> {
+        let wanted: Vec<(i64, Hash256)> = work
+            .frames
+            .iter()
+            .filter(|f| f.view == 0)
+            .map(|f| (f.t_ms, f.hash))
+            .collect();
+        for stored in self.works()? {
+            if stored.media != work.media || stored.frame_count != wanted.len() as u64 {
+                continue;
+            }
+            let frames: Vec<(i64, Hash256)> = self
+                .frames_of(stored.id)?
+                .into_iter()
+                .filter(|f| f.view == 0)
+                .map(|f| (f.t_ms, f.hash))
+                .collect();
+            if frames == wanted {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
