@@ -183,6 +183,10 @@ pub struct Evidence {
     /// The work is a still picture (a photo matched by frames of a video upload): showing it
     /// whole for `min_share_floor_ms` is a copy of all of it, however long the upload.
     pub reference_is_still: bool,
+    /// For a video segment of a video work: the share (0–1) of the work's length the segment
+    /// covers in the work; a segment covering `min_share` of a short work (a 4 s clip copied
+    /// whole into a compilation) is a copy of it, however long the upload. 0 when unknown.
+    pub reference_share: f64,
 }
 
 /// Fewest agreeing keypoints a policy may ask for: any two pairs define a placement, and on
@@ -380,7 +384,9 @@ impl Policy {
         };
         let long_enough =
             covered >= t.min_match_ms || (e.reference_is_still && covered >= t.min_share_floor_ms);
-        let share_enough = share >= t.min_share && covered >= t.min_share_floor_ms;
+        let work_share_enough = e.reference_share >= t.min_share && covered >= t.min_share_floor_ms;
+        let share_enough =
+            (share >= t.min_share || work_share_enough) && covered >= t.min_share_floor_ms;
         let matched = if covered > e.duration_ms {
             format!(
                 "{} ms matched, {covered} ms with the work's other segments",
@@ -423,8 +429,14 @@ impl Policy {
                     "a photo shown for min_share_floor_ms {} or more",
                     t.min_share_floor_ms
                 )
-            } else {
+            } else if share >= t.min_share {
                 format!("min_share {:.2} reached", t.min_share)
+            } else {
+                format!(
+                    "min_share {:.2} of the work reached ({:.0} % of it)",
+                    t.min_share,
+                    e.reference_share * 100.0
+                )
             };
             (
                 VerdictKind::Infringing,

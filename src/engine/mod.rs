@@ -384,6 +384,11 @@ impl Engine {
                     inliers: None,
                     time_contrast,
                     reference_is_still: w.media == "image",
+                    reference_share: if w.media == "video" && w.duration_ms > 0 {
+                        ((s.r_end_ms - s.r_start_ms) as f64 / w.duration_ms as f64).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    },
                 };
                 let (verdict, reason) = policy.judge(&evidence);
                 if verdict == VerdictKind::Clean {

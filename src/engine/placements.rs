@@ -47,6 +47,7 @@ impl Engine {
                 inliers: Some(m.placement.inliers),
                 time_contrast: None,
                 reference_is_still: true,
+                reference_share: 0.0,
             };
             let (verdict, reason) = self.options.policy.judge(&evidence);
             if verdict != VerdictKind::Clean {

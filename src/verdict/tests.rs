@@ -14,6 +14,7 @@ fn video(duration_ms: i64, span: i64, frames: u32, key_work: bool) -> Evidence {
         inliers: None,
         time_contrast: None,
         reference_is_still: false,
+        reference_share: 0.0,
     }
 }
 
@@ -53,6 +54,22 @@ fn shared_intro_is_not_infringing_but_key_work_is() {
     assert_eq!(
         p.judge(&video(2000, 2000, 8, false)).0,
         VerdictKind::Infringing
+    );
+}
+
+/// A 4 s work copied whole into a 12 s compilation: 3.98 s is under min_match_ms and a third
+/// of the upload, but all of the work.
+#[test]
+fn a_short_work_copied_whole_is_infringing() {
+    let p = Policy::default();
+    let mut segment = video(3984, 12_000, 16, false);
+    assert_eq!(p.judge(&segment).0, VerdictKind::Review);
+    segment.reference_share = 0.99;
+    let (verdict, reason) = p.judge(&segment);
+    assert_eq!(verdict, VerdictKind::Infringing, "{reason}");
+    assert!(
+        reason.starts_with("min_share 0.75 of the work reached (99 % of it)"),
+        "{reason}"
     );
 }
 
@@ -150,6 +167,7 @@ fn keypoint_placements_are_judged_by_agreeing_points() {
             inliers: Some(inliers),
             time_contrast: None,
             reference_is_still: true,
+            reference_share: 0.0,
         })
     };
     assert_eq!(placed(55, false).0, VerdictKind::Infringing);
