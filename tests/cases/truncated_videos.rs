@@ -199,7 +199,8 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
     assert_eq!(summary.errors_by_kind.get("truncated"), Some(&1));
     // The share of an upload cut short is unknown: 2 s of a work that are all of the readable
     // part are not "100 % of the upload" (its rest, never read, may be anything). The same
-    // 2 s copy, whole, is infringing by the share rule.
+    // 2 s copy, whole, is infringing by the share rule. Cut short it is infringing only as
+    // all of the 2 s work (the share of the work, not of the upload).
     let whole = common::case("b18_hflipped.mp4");
     let mut fp = fingerprint_file(
         &whole,
@@ -213,10 +214,12 @@ fn cut_short_uploads_are_matched_on_their_readable_part() {
     assert!(r.matches[0].reason.contains("min_share"), "{r:?}");
     fp.cut_short = Some("made-up cut".into());
     let r = engine.judge_fingerprint(&whole, &fp);
-    assert_eq!(r.verdict, VerdictKind::Review, "{r:?}");
+    assert_eq!(r.verdict, VerdictKind::Infringing, "{r:?}");
     assert_eq!(r.status, "cut_short");
+    let reason = &r.matches[0].reason;
+    assert!(reason.contains("share of upload unknown"), "{r:?}");
     assert!(
-        r.matches[0].reason.contains("share of upload unknown"),
+        reason.starts_with("min_share 0.75 of the work reached"),
         "{r:?}"
     );
     // The plain decode still refuses it, and so does indexing.
