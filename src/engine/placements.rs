@@ -110,7 +110,7 @@ impl Engine {
 
 /// Adds `report` to `matches` unless its work already has a match at least as strong there (a
 /// stronger one is replaced).
-fn add_unless_weaker(matches: &mut Vec<MatchReport>, report: MatchReport) {
+pub(super) fn add_unless_weaker(matches: &mut Vec<MatchReport>, report: MatchReport) {
     if let Some(i) = matches.iter().position(|x| x.work_id == report.work_id) {
         if matches[i].verdict >= report.verdict {
             return;

@@ -2,6 +2,7 @@
 //! slideshow of one picture): matched as a photo too, with the image rules and keypoints,
 //! since a crop or fill that a video's tighter radius misses is routine for photos.
 
+use super::placements::add_unless_weaker;
 use super::Engine;
 use crate::fingerprint::{fingerprint_picture, Fingerprint, Role};
 use crate::hash::Picture;
@@ -33,19 +34,13 @@ impl Engine {
             {
                 continue;
             }
-            if let Some(i) = matches.iter().position(|x| x.work_id == m.work_id) {
-                if matches[i].verdict >= m.verdict {
-                    continue;
-                }
-                matches.remove(i);
-            }
             m.query_start_ms = 0;
             m.query_end_ms = span;
             m.reason = format!(
                 "{}; the video shows one picture throughout, matched as a photo",
                 m.reason
             );
-            matches.push(m);
+            add_unless_weaker(matches, m);
         }
     }
 }
