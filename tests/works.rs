@@ -239,6 +239,54 @@ fn index_from_a_manifest_alone() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A manifest without its header line, with no rows, or listing one file twice with other
+/// details is refused, naming the problem; the same line twice is one work.
+#[test]
+fn a_manifest_without_header_or_with_conflicting_lines_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let refs = common::samples().join("references");
+    std::fs::copy(refs.join("p_sk_rocket.jpg"), dir.path().join("rocket.jpg")).unwrap();
+    let manifest = dir.path().join("works.csv");
+    let index = |text: &str, db: &str| {
+        std::fs::write(&manifest, text).unwrap();
+        swordnet()
+            .args(["index", "--db"])
+            .arg(dir.path().join(db))
+            .arg("--manifest")
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    for (text, expected) in [
+        (
+            "rocket.jpg,Rocket,,true\n",
+            "its first line must be the header path,title,rights_holder,key_work",
+        ),
+        ("path,title\n", "it lists no files under its header"),
+        (
+            "path,title\nrocket.jpg,Rocket\n./rocket.jpg,Rocket II\n",
+            "is listed on line 2 and again on line 3",
+        ),
+    ] {
+        let out = index(text, "bad.db");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+    // Refused before the catalogue is created.
+    assert!(!dir.path().join("bad.db").exists());
+    let out = ok(index(
+        "path,title\nrocket.jpg,Rocket\n./rocket.jpg,Rocket\n",
+        "good.db",
+    ));
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("added\t")).count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(listed(&dir.path().join("good.db")).len(), 1);
+}
+
 /// Indexing a file already in the catalogue with another title, rights holder or key-work
 /// flag keeps the stored ones and says so; `works set` changes them, rights holder included.
 #[test]
@@ -281,6 +329,15 @@ fn reindexing_keeps_metadata_and_set_changes_it() {
     assert_eq!(work["title"], "Tiger");
     set(&["--rights-holder", ""]);
     assert_eq!(listed(&db)[0]["rights_holder"], serde_json::Value::Null);
+    // Nothing to change is a usage error, not a silent no-op.
+    let out = swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["set", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--title"));
 }
 
 /// `--db` naming another program's SQLite database is refused and the file left as it was

@@ -65,8 +65,9 @@ pub struct DecodeArgs {
     /// Worker threads, 1 to 256 [default: number of cores].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: Option<u64>,
-    /// Longest side, in pixels, video frames are scaled to before hashing [default: 512].
-    #[arg(long)]
+    /// Longest side, in pixels, video frames are scaled to before hashing, 64 to 4096
+    /// [default: 512].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(64..=4096))]
     pub frame_size: Option<u32>,
 }
 
@@ -191,7 +192,8 @@ pub enum WorksAction {
         /// Work id.
         id: i64,
     },
-    /// Change a work's title, rights holder or key-work flag.
+    /// Change a work's title, rights holder or key-work flag (at least one of them).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["title", "rights_holder", "key_work"])))]
     Set {
         /// Work id.
         id: i64,

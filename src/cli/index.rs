@@ -36,7 +36,23 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| Error::new(ErrorKind::Io, e.to_string()).with_path(path))?;
-    let mut out = Vec::new();
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::new(ErrorKind::Config, format!("bad manifest: {e}")).with_path(path))?
+        .clone();
+    if !headers.iter().any(|h| h.trim() == "path") {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "bad manifest: its first line must be the header path,title,rights_holder,key_work (only path is required); it is {:?}",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        )
+        .with_path(path));
+    }
+    let mut out: Vec<(PathBuf, WorkMeta)> = Vec::new();
+    // The line each file was first listed on, to refuse a file listed twice with other details.
+    let mut listed: std::collections::HashMap<PathBuf, (usize, usize)> = Default::default();
     for (n, row) in reader.deserialize::<ManifestRow>().enumerate() {
         // Line numbers count the header as line 1.
         let line = n + 2;
@@ -54,17 +70,38 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
         } else {
             base.join(&row.path)
         };
-        out.push((
-            file,
-            WorkMeta {
-                title: row.title.filter(|t| !t.is_empty()),
-                rights_holder: row.rights_holder.filter(|t| !t.is_empty()),
-                key_work: parse_bool(row.key_work.as_deref().unwrap_or("")).map_err(|e| {
-                    Error::new(e.kind, format!("bad manifest, line {line}: {}", e.message))
-                        .with_path(path)
-                })?,
-            },
-        ));
+        let meta = WorkMeta {
+            title: row.title.filter(|t| !t.is_empty()),
+            rights_holder: row.rights_holder.filter(|t| !t.is_empty()),
+            key_work: parse_bool(row.key_work.as_deref().unwrap_or("")).map_err(|e| {
+                Error::new(e.kind, format!("bad manifest, line {line}: {}", e.message))
+                    .with_path(path)
+            })?,
+        };
+        // The same file under two spellings (`a.jpg`, `./a.jpg`) is one file.
+        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if let Some(&(first_line, at)) = listed.get(&key) {
+            if out[at].1 == meta {
+                continue;
+            }
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "bad manifest: {} is listed on line {first_line} and again on line {line} with another title, rights holder or key-work flag; keep one line",
+                    display_path(&file)
+                ),
+            )
+            .with_path(path));
+        }
+        listed.insert(key, (line, out.len()));
+        out.push((file, meta));
+    }
+    if out.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "bad manifest: it lists no files under its header",
+        )
+        .with_path(path));
     }
     Ok(out)
 }
@@ -72,6 +109,11 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
 /// Indexes and prints one line per file; returns the exit code.
 pub fn run(args: IndexArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
+    // A bad manifest stops before the catalogue is created or opened.
+    let listed = match &args.manifest {
+        Some(m) => read_manifest(m)?,
+        None => Vec::new(),
+    };
     let catalogue = Catalogue::open(&args.db, args.algorithm)?;
     super::interrupt::explain_index_stops();
     let (files, missing) = collect_inputs(&args.paths);
@@ -97,9 +139,7 @@ pub fn run(args: IndexArgs) -> Result<u8> {
             )
         })
         .collect();
-    if let Some(m) = &args.manifest {
-        works.extend(read_manifest(m)?);
-    }
+    works.extend(listed);
     if works.is_empty() && missing.is_empty() {
         return Err(Error::new(
             ErrorKind::Config,

@@ -113,8 +113,9 @@ fn check_same_settings(scan_id: i64, stored: &str, now: &serde_json::Value) -> R
     Err(Error::new(
         swordnet::ErrorKind::Config,
         format!(
-            "cannot resume scan {scan_id}: its {} differ from this command's (it was run over {}); give the same inputs and options, or run without --resume for a new scan",
+            "cannot resume scan {scan_id}: its {} {} from this command's (it was run over {}); give the same inputs and options, or run without --resume for a new scan",
             differ.join(", "),
+            if differ.len() == 1 && differ[0] != "paths" { "differs" } else { "differ" },
             was("paths")
         ),
     ))

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// What the caller says about a work being indexed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkMeta {
     /// Title (default: the file name without extension).
     pub title: Option<String>,
