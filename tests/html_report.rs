@@ -288,6 +288,8 @@ fn takedown_list_has_one_row_per_infringing_match() {
         "score",
         "scan_id",
         "time",
+        "transform",
+        "cropped",
     ] {
         assert!(header.iter().any(|h| h == column), "no {column} column");
     }

@@ -163,6 +163,58 @@ fn file_named_as_an_image_without_its_signature_is_a_decode_error() {
     }
 }
 
+/// Netpbm, QOI and ICO copies of a photo are read like the photo (its view-0 hash within a
+/// few bits); JPEG 2000, Photoshop, OpenEXR and SVG files are `unsupported`, naming their
+/// format, never "not a video".
+#[test]
+fn other_still_formats_are_read_or_named_unsupported() {
+    use swordnet::error::ErrorKind;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = image::open(common::samples().join("references/p_sk_rocket.jpg"))
+        .unwrap()
+        .resize(256, 256, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let original = dir.path().join("rocket.png");
+    photo.save(&original).unwrap();
+    let expected = view(&fingerprint(&original, Role::Plain), 0).unwrap();
+    for name in ["rocket.ppm", "rocket.qoi", "rocket.ico"] {
+        let path = dir.path().join(name);
+        // An icon's PNG is RGBA.
+        image::DynamicImage::ImageRgb8(photo.clone())
+            .to_rgba8()
+            .save(&path)
+            .unwrap();
+        let got = view(&fingerprint(&path, Role::Plain), 0).unwrap();
+        assert!(
+            got.distance(&expected) <= 4,
+            "{name}: {}",
+            got.distance(&expected)
+        );
+    }
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "a.jp2",
+            b"\0\0\0\x0cjP  \r\n\x87\n\0\0\0\x14ftypjp2 ",
+            "JPEG 2000",
+        ),
+        ("a.psd", b"8BPS\0\x01\0\0\0\0\0\0\0\x03", "Photoshop"),
+        ("a.exr", b"\x76\x2f\x31\x01\x02\0\0\0channels", "OpenEXR"),
+        (
+            "a.svg",
+            b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+            "SVG",
+        ),
+    ];
+    for (name, bytes, format) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = swordnet::media::decode_file(&path, &DecodeOptions::default(), &mut |_| true)
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported, "{name}: {err:?}");
+        assert!(err.message.starts_with(format), "{name}: {}", err.message);
+    }
+}
+
 /// A HEIF/HEIC photo (no `moov` index, HEVC picture items) is read when the ffmpeg on PATH
 /// can read it, and is otherwise `unsupported`, never "truncated": it is not damaged.
 #[test]

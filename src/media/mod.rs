@@ -227,6 +227,14 @@ fn decode_inner(
                 ),
             ));
         }
+        if let Some(format) = sniff::unsupported_image(&head) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{format}, a format swordnet does not read (images it reads: JPEG, PNG, GIF, WebP, BMP, TIFF, TGA, Netpbm, QOI, ICO; AVIF and HEIF through ffmpeg)"
+                ),
+            ));
+        }
         if let Some(format) = sniff::audio_only(&head) {
             return Err(Error::new(
                 ErrorKind::NoVideoStream,

@@ -60,6 +60,21 @@ pub fn sniff(head: &[u8], extension: Option<&str>) -> Sniffed {
     {
         return Sniffed::OtherVideo;
     }
+    if starts(b"qoif") {
+        return Sniffed::Image(F::Qoi);
+    }
+    // ICO: reserved 0, type 1, and at least one image.
+    if starts(&[0, 0, 1, 0]) && head.len() >= 6 && (head[4] != 0 || head[5] != 0) {
+        return Sniffed::Image(F::Ico);
+    }
+    // Netpbm: P1–P7 and a whitespace (PBM, PGM, PPM in text or binary, PAM).
+    if head.len() >= 3
+        && head[0] == b'P'
+        && (b'1'..=b'7').contains(&head[1])
+        && head[2].is_ascii_whitespace()
+    {
+        return Sniffed::Image(F::Pnm);
+    }
     if extension == Some("tga") {
         return Sniffed::Image(F::Tga);
     }
@@ -87,7 +102,7 @@ pub fn sniff_path(path: &std::path::Path) -> Option<Sniffed> {
 }
 
 /// For a file extension of a still-image format whose signature [`sniff`] recognises (JPEG,
-/// PNG, GIF, WebP, BMP, TIFF), the format's name; `None` for any other extension. A file
+/// PNG, GIF, WebP, BMP, TIFF, Netpbm), the format's name; `None` for any other extension. A file
 /// named so that [`sniff`] found no signature in is not that image.
 pub fn signed_image_extension(extension: Option<&str>) -> Option<&'static str> {
     Some(match extension? {
@@ -97,8 +112,42 @@ pub fn signed_image_extension(extension: Option<&str>) -> Option<&'static str> {
         "webp" => "WebP",
         "bmp" => "BMP",
         "tif" | "tiff" => "TIFF",
+        "pnm" | "pbm" | "pgm" | "ppm" | "pam" => "Netpbm",
+        "qoi" => "QOI",
+        "ico" => "ICO",
         _ => return None,
     })
+}
+
+/// The name of a still-image or document format recognised from `head` that swordnet does not
+/// read (JPEG 2000, JPEG XL, Photoshop, OpenEXR, Radiance HDR, DDS, PDF, SVG), or `None`: such
+/// a file gets an `unsupported` error naming its format, not a guess at a video.
+pub fn unsupported_image(head: &[u8]) -> Option<&'static str> {
+    let starts = |m: &[u8]| head.len() >= m.len() && &head[..m.len()] == m;
+    let text_start = String::from_utf8_lossy(&head[..head.len().min(256)]).to_ascii_lowercase();
+    Some(
+        if starts(b"\0\0\0\x0cjP  \r\n\x87\n") || starts(&[0xff, 0x4f, 0xff, 0x51]) {
+            "JPEG 2000"
+        } else if starts(&[0xff, 0x0a]) || starts(b"\0\0\0\x0cJXL \r\n\x87\n") {
+            "JPEG XL"
+        } else if starts(b"8BPS") {
+            "Photoshop (PSD)"
+        } else if starts(&[0x76, 0x2f, 0x31, 0x01]) {
+            "OpenEXR"
+        } else if starts(b"#?RADIANCE") || starts(b"#?RGBE") {
+            "Radiance HDR"
+        } else if starts(b"DDS ") {
+            "DirectDraw Surface (DDS)"
+        } else if starts(b"%PDF-") {
+            "PDF"
+        } else if text_start.trim_start().starts_with("<svg")
+            || (text_start.trim_start().starts_with("<?xml") && text_start.contains("<svg"))
+        {
+            "SVG"
+        } else {
+            return None;
+        },
+    )
 }
 
 /// The name of an audio-only format recognised from `head` (MP3 with or without an ID3 tag,
@@ -382,6 +431,17 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x20ftypisom", None), Sniffed::Mp4);
         assert_eq!(sniff(b"\x1a\x45\xdf\xa3....", None), Sniffed::OtherVideo);
         assert_eq!(sniff(b"hello world", Some("mp4")), Sniffed::Unknown);
+        assert_eq!(
+            sniff(b"P6\n400 267\n255\n", None),
+            Sniffed::Image(image::ImageFormat::Pnm)
+        );
+        assert_eq!(sniff(b"Plain text", None), Sniffed::Unknown);
+        assert_eq!(unsupported_image(b"8BPS\0\x01"), Some("Photoshop (PSD)"));
+        assert_eq!(
+            unsupported_image(b"<?xml version=\"1.0\"?>\n<svg width=\"4\">"),
+            Some("SVG")
+        );
+        assert_eq!(unsupported_image(b"\0\0\0\x20ftypisom"), None);
     }
 
     #[test]

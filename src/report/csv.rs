@@ -4,14 +4,16 @@
 //! Columns ([`HEADER`]): the upload path (`query`), its verdict, the work's file, id, title,
 //! rights holder and key-work flag, the matched ranges in the upload and in the work (ms),
 //! speed, mirrored, score, the scan id, the upload's error, and `time`: when the scan started
-//! (UTC, ISO 8601), or when the rows were written if the scan's time is not known.
+//! (UTC, ISO 8601), or when the rows were written if the scan's time is not known; last, the
+//! upload's `transform` against the work (`none`, `mirrored`, `rotated_left`, ...) and whether it
+//! was `cropped` (both added after `time`, so that readers by position keep working).
 
 use super::QueryReport;
 use crate::error::{Error, ErrorKind, Result};
 use std::io::Write;
 
 /// The CSV header, in order.
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 19] = [
     "query",
     "verdict",
     "reference",
@@ -29,6 +31,8 @@ pub const HEADER: [&str; 17] = [
     "scan_id",
     "error",
     "time",
+    "transform",
+    "cropped",
 ];
 
 /// Writes `reports` as CSV: with `takedown_only`, only infringing matches of infringing uploads
@@ -73,6 +77,7 @@ pub fn write_with_time(
             row.push(scan.clone());
             row.push(cell(&error));
             row.push(time.clone());
+            row.extend([String::new(), String::new()]);
             w.write_record(&row).map_err(err)?;
         }
         for m in matches {
@@ -96,6 +101,8 @@ pub fn write_with_time(
                 scan.clone(),
                 cell(&error),
                 time.clone(),
+                cell(&m.transform),
+                m.cropped.to_string(),
             ])
             .map_err(err)?;
         }
