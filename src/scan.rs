@@ -24,6 +24,13 @@ pub const MEDIA_EXTENSIONS: &[&str] = &[
     "mpv", "mp4v", "cmp", "xvid", "ivf", "obu", "m4e", "nut", "rm", "rmvb", "dv",
 ];
 
+/// True when `path`'s extension is one of [`MEDIA_EXTENSIONS`] (any case).
+pub fn is_media_name(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.as_str()))
+}
+
 /// Expands files and folders into a file list: folders recursively (symbolic links followed,
 /// entries sorted by name, hidden entries skipped), keeping media files by extension or, for
 /// other names, by their first bytes. Named files are always kept (a file that is not media
@@ -93,10 +100,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<(PathBuf, Error)>
             continue;
         }
         let path = entry.path();
-        let named_as_media = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.as_str()));
+        let named_as_media = is_media_name(path);
         if !kind.is_file() {
             if named_as_media {
                 problems.push((

@@ -55,9 +55,76 @@ fn an_empty_catalogue_is_refused() {
     ]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("holds no works") && err.contains("empty.db"),
+        err.contains("an empty file (0 bytes), not a catalogue") && err.contains("empty.db"),
         "{err}"
     );
+    // Refused without writing a catalogue into the file.
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
+    // A catalogue whose works were all removed.
+    let db = dir.path().join("removed.db");
+    index_rocket(&db);
+    let out = swordnet()
+        .args(["works", "--db"])
+        .arg(&db)
+        .args(["remove", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (code, err) = refused(&[
+        "scan".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        upload().as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("holds no works"), "{err}");
+}
+
+/// An output path naming the catalogue (or its journal), an upload being scanned, an existing
+/// picture or another output is refused before anything is written; the catalogue and the
+/// upload keep their bytes.
+#[test]
+fn outputs_never_overwrite_the_catalogue_or_an_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cat.db");
+    index_rocket(&db);
+    let upload_copy = dir.path().join("upload.jpg");
+    std::fs::copy(upload(), &upload_copy).unwrap();
+    let before = (
+        std::fs::read(&db).unwrap(),
+        std::fs::read(&upload_copy).unwrap(),
+    );
+    let wal = dir.path().join("cat.db-wal");
+    let scan = |flag: &str, out: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "scan".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            upload_copy.as_os_str(),
+        ];
+        args.push(flag.as_ref());
+        args.push(out.as_os_str());
+        refused(&args)
+    };
+    for (flag, out) in [
+        ("--report", &db),
+        ("--html", &wal),
+        ("--takedown", &upload_copy),
+    ] {
+        let (code, err) = scan(flag, out);
+        assert_eq!(code, 1, "{flag}");
+        assert!(err.contains("would destroy it"), "{flag}: {err}");
+    }
+    let (code, err) = refused(&[
+        "export".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is the catalogue"), "{err}");
+    assert_eq!(before.0, std::fs::read(&db).unwrap());
+    assert_eq!(before.1, std::fs::read(&upload_copy).unwrap());
 }
 
 #[test]

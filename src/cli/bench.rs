@@ -1,10 +1,9 @@
 //! `swordnet bench ...`: measurements on this machine.
 
 use super::args::{BenchArgs, BenchCommand, BenchSearchArgs};
-use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::error::Result;
 use swordnet::search::bench::{self, SearchBenchConfig};
 use swordnet::search::mih::MihLayout;
-use swordnet::store::Catalogue;
 use swordnet::verdict::Policy;
 
 /// `swordnet bench ...`.
@@ -20,10 +19,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
 fn search(args: BenchSearchArgs) -> Result<u8> {
     let real_hashes = match &args.db {
         Some(db) => {
-            if !db.exists() {
-                return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(db));
-            }
-            let catalogue = Catalogue::open(db, None)?;
+            let catalogue = super::open_existing(db)?;
             catalogue
                 .all_frames()?
                 .into_iter()

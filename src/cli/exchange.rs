@@ -3,16 +3,19 @@
 
 use super::args::{ExportArgs, ImportArgs};
 use std::io::Write;
-use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::error::{Error, Result};
 use swordnet::hash::Algorithm;
 use swordnet::store::{parse_pdq_csv, Catalogue};
 
 /// `swordnet export`.
 pub fn export(args: ExportArgs) -> Result<u8> {
-    if !args.db.exists() {
-        return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
-    }
-    let catalogue = Catalogue::open(&args.db, None)?;
+    let catalogue_files = super::outputs::catalogue_files(&args.db);
+    let protected: Vec<(&str, &std::path::Path)> = catalogue_files
+        .iter()
+        .map(|f| ("the catalogue", f.as_path()))
+        .collect();
+    super::outputs::check(&[("the export file", &args.file)], &protected)?;
+    let catalogue = super::open_existing(&args.db)?;
     let all_views = !args.primary_only;
     let summary = if args.file.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();

@@ -11,6 +11,7 @@ mod demo;
 mod exchange;
 mod index;
 mod interrupt;
+mod outputs;
 mod progress;
 mod report;
 mod scan;
@@ -49,6 +50,20 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Opens the catalogue at `db` for a command that reads one: a missing path or an empty file
+/// is an error (never turned into a new, empty catalogue).
+fn open_existing(db: &std::path::Path) -> swordnet::Result<swordnet::store::Catalogue> {
+    use swordnet::error::{Error, ErrorKind};
+    let problem = match std::fs::metadata(db) {
+        Err(_) => "no catalogue here; create one with `swordnet index`",
+        Ok(m) if m.is_file() && m.len() == 0 => {
+            "an empty file (0 bytes), not a catalogue; create one with `swordnet index`"
+        }
+        Ok(_) => return swordnet::store::Catalogue::open(db, None),
+    };
+    Err(Error::new(ErrorKind::NotFound, problem).with_path(db))
 }
 
 /// Warns on standard error when the paths given hold no file to work on (an empty folder, a

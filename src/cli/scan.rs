@@ -217,14 +217,7 @@ pub fn engine_for(
     policy: swordnet::verdict::Policy,
     all_orientations: bool,
 ) -> Result<(Catalogue, Engine)> {
-    if !db.exists() {
-        return Err(Error::new(
-            swordnet::ErrorKind::NotFound,
-            "no catalogue here; create one with `swordnet index`",
-        )
-        .with_path(db));
-    }
-    let catalogue = Catalogue::open(db, None)?;
+    let catalogue = super::open_existing(db)?;
     let engine = Engine::from_catalogue(
         &catalogue,
         EngineOptions {
@@ -277,6 +270,25 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     {
         check_output_path(path)?;
     }
+    let outputs: Vec<(&str, &Path)> = [
+        ("--report", &args.report),
+        ("--html", &args.html),
+        ("--takedown", &args.takedown),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
+    .collect();
+    let catalogue_files = super::outputs::catalogue_files(&args.db);
+    let mut protected: Vec<(&str, &Path)> = catalogue_files
+        .iter()
+        .map(|f| ("the catalogue", f.as_path()))
+        .collect();
+    protected.extend(
+        args.paths
+            .iter()
+            .map(|p| ("an upload being scanned", p.as_path())),
+    );
+    super::outputs::check(&outputs, &protected)?;
     if !super::report::one_stdout_at_most(&[
         (
             "--html",
@@ -342,6 +354,17 @@ pub fn run(args: ScanArgs) -> Result<u8> {
 /// `swordnet eval`.
 pub fn eval(args: EvalArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
+    if let Some(report) = &args.report {
+        check_output_path(report)?;
+        let catalogue_files = super::outputs::catalogue_files(&args.db);
+        let mut protected: Vec<(&str, &Path)> = catalogue_files
+            .iter()
+            .map(|f| ("the catalogue", f.as_path()))
+            .collect();
+        protected.push(("the truth file", &args.truth));
+        protected.push(("the queries", &args.queries));
+        super::outputs::check(&[("--report", report)], &protected)?;
+    }
     let truth = eval::read_truth(&args.truth)?;
     let (catalogue, engine) =
         engine_for(&args.db, decode, policy, args.orientations.all_orientations)?;

@@ -2,18 +2,14 @@
 
 use super::args::{HashArgs, WorksAction, WorksArgs};
 use super::config;
-use swordnet::error::{Error, ErrorKind, Result};
+use swordnet::error::Result;
 use swordnet::fingerprint::{fingerprint_file, Role};
 use swordnet::hash::hasher_for;
 use swordnet::paths::display_path;
-use swordnet::store::Catalogue;
 
 /// `swordnet works ...`.
 pub fn run(args: WorksArgs) -> Result<u8> {
-    if !args.db.exists() {
-        return Err(Error::new(ErrorKind::NotFound, "no catalogue here").with_path(&args.db));
-    }
-    let catalogue = Catalogue::open(&args.db, None)?;
+    let catalogue = super::open_existing(&args.db)?;
     match args.action {
         WorksAction::List { json } => {
             let works = catalogue.works()?;
