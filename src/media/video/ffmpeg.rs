@@ -234,6 +234,19 @@ fn clock_seconds(text: &str) -> Option<f64> {
     (total.is_finite() && total >= 0.0).then_some(total)
 }
 
+/// The ffmpeg filters (ending in a comma, or empty) that turn a decoded picture clockwise by
+/// `degrees` (0, 90, 180 or 270).
+fn turn_filter(degrees: u32) -> &'static str {
+    match degrees {
+        90 => "transpose=clock,",
+        180 => "hflip,vflip,",
+        270 => "transpose=cclock,",
+        _ => "",
+    }
+}
+
+/// The display matrix's clockwise rotation (0, 90, 180, 270): other angles are not applied
+/// ([`super::right_angle`]).
 fn rotation_of(stream: &serde_json::Value) -> u32 {
     let from_side_data = stream["side_data_list"]
         .as_array()
@@ -241,7 +254,7 @@ fn rotation_of(stream: &serde_json::Value) -> u32 {
     let from_tag = json_f64(&stream["tags"]["rotate"]).map(|r| -r);
     // ffprobe's side-data rotation is counter-clockwise; the legacy tag is clockwise.
     let ccw = from_side_data.or(from_tag).unwrap_or(0.0);
-    (((-ccw).round() as i64).rem_euclid(360) as u32 + 45) / 90 * 90 % 360
+    super::right_angle(-ccw)
 }
 
 impl FfmpegBackend {
@@ -335,7 +348,10 @@ impl VideoBackend for FfmpegBackend {
             // -skip_frame below; decoders that ignore it (libvpx) are filtered to intra frames.
             SamplePlan::Keyframes => "select='eq(pict_type\\,I)',".to_string(),
         };
-        let filter = format!("{select}scale={w}:{h}:flags=area,format=gray,showinfo");
+        let filter = format!(
+            "{select}{}scale={w}:{h}:flags=area,format=gray,showinfo",
+            turn_filter(info.rotation_degrees)
+        );
         let mut cmd = tool_command("ffmpeg");
         cmd.args([
             "-nostdin",
@@ -349,7 +365,10 @@ impl VideoBackend for FfmpegBackend {
         if plan == SamplePlan::Keyframes {
             cmd.args(["-skip_frame", "nokey"]);
         }
+        // The display matrix is applied by `turn_filter`, at the right angle nearest to it,
+        // as players show it: ffmpeg's own autorotate turns a 45° matrix by 45°.
         cmd.args(INPUT_OPTIONS)
+            .arg("-noautorotate")
             .arg("-i")
             .arg(input_arg(path))
             .args(["-map", &format!("0:{index}"), "-an", "-sn", "-dn"])
@@ -562,5 +581,16 @@ mod tests {
         assert_eq!(rotation_of(&s), 90);
         let s: serde_json::Value = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(rotation_of(&s), 0);
+        // A matrix at 45° or 89.5°: upright, and a right angle within 1°.
+        for (ccw, expected) in [
+            (-45.0, 0),
+            (135.0, 0),
+            (-89.5, 90),
+            (90.0, 270),
+            (180.0, 180),
+        ] {
+            let s = serde_json::json!({"side_data_list": [{"rotation": ccw}]});
+            assert_eq!(rotation_of(&s), expected, "{ccw}");
+        }
     }
 }

@@ -222,16 +222,15 @@ fn load_track(index: &Index, trak: BoxRef) -> Result<VideoTrack, BuiltinError> {
     })
 }
 
-/// Clockwise rotation (0/90/180/270 degrees, nearest) of a track header display matrix
-/// `[a b; c d]` (16.16 fixed point; a point (x, y) is shown at (a*x + c*y, b*x + d*y) with y
-/// pointing down), from its first row. Mirrorings are ignored.
+/// Clockwise rotation (0/90/180/270 degrees; other angles are not applied, see
+/// [`crate::media::video::right_angle`]) of a track header display matrix `[a b; c d]` (16.16
+/// fixed point; a point (x, y) is shown at (a*x + c*y, b*x + d*y) with y pointing down), from
+/// its first row. Mirrorings are ignored.
 fn rotation_from_matrix(a: i32, b: i32) -> u32 {
     if a == 0 && b == 0 {
         return 0;
     }
-    let deg = f64::from(b).atan2(f64::from(a)).to_degrees();
-    let q = (deg / 90.0).round() as i64;
-    (q.rem_euclid(4) * 90) as u32
+    crate::media::video::right_angle(f64::from(b).atan2(f64::from(a)).to_degrees())
 }
 
 #[cfg(test)]
@@ -246,5 +245,8 @@ mod tests {
         assert_eq!(rotation_from_matrix(-one, 0), 180);
         assert_eq!(rotation_from_matrix(0, -one), 270);
         assert_eq!(rotation_from_matrix(0, 0), 0);
+        // 45° and 135°: not right angles, shown upright as players do.
+        assert_eq!(rotation_from_matrix(one, one), 0);
+        assert_eq!(rotation_from_matrix(-one, one), 0);
     }
 }
