@@ -123,6 +123,23 @@ pub fn fit_for_hashing(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     )
 }
 
+/// A display matrix's clockwise rotation `degrees` as applied to the pictures: the right angle
+/// (0, 90, 180, 270) it is within 1° of, or 0 for any other angle. Players do the same
+/// (Chromium's `ComputeVideoTransformation` ignores a matrix that is not a right angle), so an
+/// upload tagged 45° shows its picture upright, and is hashed upright.
+pub fn right_angle(degrees: f64) -> u32 {
+    if !degrees.is_finite() {
+        return 0;
+    }
+    let turned = degrees.rem_euclid(360.0);
+    let nearest = (turned / 90.0).round() * 90.0;
+    if (turned - nearest).abs() <= 1.0 {
+        (nearest as u32) % 360
+    } else {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,22 +162,5 @@ mod tests {
         assert_eq!(fit_for_hashing(9000, 12, 512), fit_within(9000, 12, 512));
         assert_eq!(fit_for_hashing(300, 20, 512), (300, 20));
         assert_eq!(fit_for_hashing(9000, 40, 0), (9000, 40));
-    }
-}
-
-/// A display matrix's clockwise rotation `degrees` as applied to the pictures: the right angle
-/// (0, 90, 180, 270) it is within 1° of, or 0 for any other angle. Players do the same
-/// (Chromium's `ComputeVideoTransformation` ignores a matrix that is not a right angle), so an
-/// upload tagged 45° shows its picture upright, and is hashed upright.
-pub fn right_angle(degrees: f64) -> u32 {
-    if !degrees.is_finite() {
-        return 0;
-    }
-    let turned = degrees.rem_euclid(360.0);
-    let nearest = (turned / 90.0).round() * 90.0;
-    if (turned - nearest).abs() <= 1.0 {
-        (nearest as u32) % 360
-    } else {
-        0
     }
 }
