@@ -129,3 +129,61 @@ fn turned_uploads_are_infringing_and_a_turned_clean_video_is_not() {
     let report = engine.judge_file(&clean);
     assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
 }
+
+/// A film cut 15 % or 20 % from one side, or cropped to 85 % into a corner (a watermark or a
+/// logo cut off), is infringing with its range: such off-centre parts are indexed views of the
+/// reference frames (`views::ONE_SIDED_KEEPS`, `CORNER_KEEPS`). Before those views, 9 of 10
+/// such copies of the sample videos were clean.
+#[test]
+fn a_film_cut_on_one_side_or_into_a_corner_is_infringing() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not on PATH: skipped (CI installs it)");
+        return;
+    }
+    let references = [
+        common::samples().join("references/v_intel_bottle.mp4"),
+        common::samples().join("references/v_intel_person.mp4"),
+    ];
+    let (_dir, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, &references, DecoderChoice::Auto);
+    let dir = tempfile::tempdir().unwrap();
+    let cuts = [
+        ("left15", "crop=iw*0.85:ih:iw*0.15:0"),
+        ("top20", "crop=iw:ih*0.8:0:ih*0.2"),
+        ("bottom_right15", "crop=iw*0.85:ih*0.85:iw*0.15:ih*0.15"),
+    ];
+    for reference in &references {
+        for (name, crop) in cuts {
+            let upload = dir.path().join(format!("{name}.mp4"));
+            ffmpeg(&[
+                "-ss",
+                "4",
+                "-t",
+                "8",
+                "-i",
+                reference.to_str().unwrap(),
+                "-vf",
+                crop,
+                "-an",
+                "-c:v",
+                "libx264",
+                "-crf",
+                "23",
+                "-pix_fmt",
+                "yuv420p",
+                upload.to_str().unwrap(),
+            ]);
+            let report = engine.judge_file(&upload);
+            assert_eq!(
+                report.verdict,
+                VerdictKind::Infringing,
+                "{reference:?} {name}: {report:?}"
+            );
+            // Seconds 4–12 of the work: the matched range of the work covers most of them (a
+            // near-still film aligns loosely).
+            let m = &report.matches[0];
+            let overlap = m.reference_end_ms.min(12_000) - m.reference_start_ms.max(4_000);
+            assert!(overlap >= 6_000, "{name}: {m:?}");
+        }
+    }
+}

@@ -176,7 +176,9 @@ pub const REPOST_SHAPES: [f32; 2] = [9.0 / 16.0, 1.0];
 /// offsets); the centre 80 %; the [`EDGE_CUTS`]; the centre 85 %; the [`EDGE_CUTS`] of each
 /// of the 94 % crops (129 views so far); then the centred full-height window of each of
 /// the [`REPOST_SHAPES`] that keeps 20–85 % of the width (a 9:16 crop of a 16:9 film keeps
-/// 32 % of it, and no whole-frame hash or crop view comes within 88 bits of it).
+/// 32 % of it, and no whole-frame hash or crop view comes within 88 bits of it); last, the 28
+/// one-sided cuts and corner crops ([`one_sided_crops`]), appended so that older catalogues
+/// keep their view ids (works indexed before them lack them: index again to catch such crops).
 pub fn reference_video_views(width: u32, height: u32) -> Vec<View> {
     let mut v = vec![View::Primary];
     grid(0.9, 0.02, &mut v);
@@ -224,6 +226,43 @@ pub fn reference_video_views(width: u32, height: u32) -> Vec<View> {
                 w,
                 h: 1.0,
             }));
+        }
+    }
+    v.extend(one_sided_crops());
+    v
+}
+
+/// Shares of the frame kept by the one-sided cut views ([`one_sided_crops`]), 5 % apart: a
+/// view matches cuts within about 2 % of its own (dev films cut 8–27 % from one side: 3 %
+/// off is 35–45 bits), so together they take cuts of 8–27 %.
+pub const ONE_SIDED_KEEPS: [f32; 4] = [0.9, 0.85, 0.8, 0.75];
+
+/// Shares of the frame kept by the corner crop views ([`one_sided_crops`]); the 90 % crops
+/// into the corners are in the 90 % grid already.
+pub const CORNER_KEEPS: [f32; 3] = [0.85, 0.8, 0.75];
+
+/// A repost that cut a watermark, a logo or a caption off one side or one corner of a film
+/// keeps an off-centre part the centred and gridded crops miss (a dev film cut 15 % from its
+/// left side matched no view within 60 bits): for each of [`ONE_SIDED_KEEPS`], the frame
+/// without a band along each side (4 views), then for each of [`CORNER_KEEPS`] the crop of
+/// that share into each corner (4 views); 28 views.
+fn one_sided_crops() -> Vec<View> {
+    let mut v = Vec::new();
+    for keep in ONE_SIDED_KEEPS {
+        let cut = 1.0 - keep;
+        for (x, y, w, h) in [
+            (cut, 0.0, keep, 1.0),
+            (0.0, 0.0, keep, 1.0),
+            (0.0, cut, 1.0, keep),
+            (0.0, 0.0, 1.0, keep),
+        ] {
+            v.push(View::Part(super::borders::ActiveArea { x, y, w, h }));
+        }
+    }
+    for keep in CORNER_KEEPS {
+        let cut = 1.0 - keep;
+        for (x, y) in [(0.0, 0.0), (cut, 0.0), (0.0, cut), (cut, cut)] {
+            v.push(View::Crop { scale: keep, x, y });
         }
     }
     v
@@ -456,7 +495,7 @@ mod tests {
         // 0.1 / 0.02 rounds up to 6 steps (7 offsets), 0.06 / 0.02 to 4 (5 offsets).
         assert_eq!(
             reference_video_views(1280, 720).len(),
-            1 + 49 + 25 + 1 + 2 + 1 + 25 * 2 + 2
+            1 + 49 + 25 + 1 + 2 + 1 + 25 * 2 + 2 + 16 + 12
         );
         // A 4:3 film keeps 42 % and 75 % of its width; a phone video and a square none.
         let four_three = reference_video_views(640, 480);
@@ -464,9 +503,9 @@ mod tests {
             panic!("{:?}", four_three.get(129));
         };
         assert!((band.w - 0.421_875).abs() < 1e-6 && (band.x - 0.289_062_5).abs() < 1e-6);
-        assert_eq!(four_three.len(), 131);
-        assert_eq!(reference_video_views(720, 1280).len(), 129);
-        assert_eq!(reference_video_views(500, 500).len(), 130);
+        assert_eq!(four_three.len(), 131 + 28);
+        assert_eq!(reference_video_views(720, 1280).len(), 129 + 28);
+        assert_eq!(reference_video_views(500, 500).len(), 130 + 28);
         let p = Picture {
             width: 100,
             height: 50,
