@@ -415,7 +415,8 @@ impl Engine {
                     transform: o.inverse().transform_name().to_string(),
                     cropped: fp.active_area.is_some(),
                     matched_frames: s.matched_frames,
-                    mean_distance: (s.mean_distance * 10.0).round() / 10.0,
+                    // On the 256-bit scale, as the reasons and the README give distances.
+                    mean_distance: (mean_pdq * 10.0).round() / 10.0,
                     score: ((frames_factor * (1.0 - mean_pdq / 64.0).max(0.0)) * 1000.0).round()
                         / 1000.0,
                     verdict,

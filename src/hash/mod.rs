@@ -105,12 +105,13 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The id stored in the catalogue, with its version: `"pdq-1"`, `"phash64-1"`, `"dhash64-1"`.
+    /// The id stored in the catalogue, with its version: `"pdq-1"`, `"phash64-2"`, `"dhash64-2"`
+    /// (version 1 of the 64-bit hashes: pHash against the mean, see [`dct64`]).
     pub fn id(self) -> &'static str {
         match self {
             Algorithm::Pdq => "pdq-1",
-            Algorithm::Phash => "phash64-1",
-            Algorithm::Dhash => "dhash64-1",
+            Algorithm::Phash => "phash64-2",
+            Algorithm::Dhash => "dhash64-2",
         }
     }
 

@@ -162,11 +162,14 @@ impl Catalogue {
             }
             (Some(id), wanted) => {
                 let Some(stored) = Algorithm::from_id(&id) else {
-                    return Err(Error::new(
-                        ErrorKind::IncompatibleCatalogue,
-                        format!("catalogue uses hash algorithm {id:?}, unknown to this build"),
-                    )
-                    .with_path(path));
+                    let message = if matches!(id.as_str(), "phash64-1" | "dhash64-1") {
+                        format!("catalogue uses hash algorithm {id:?}, made by an older swordnet (its pHash matched unrelated pictures); index the works again into a new catalogue")
+                    } else {
+                        format!("catalogue uses hash algorithm {id:?}, unknown to this build")
+                    };
+                    return Err(
+                        Error::new(ErrorKind::IncompatibleCatalogue, message).with_path(path)
+                    );
                 };
                 if let Some(w) = wanted.filter(|w| *w != stored) {
                     return Err(Error::new(
