@@ -39,7 +39,8 @@ pub fn is_media_name(path: &Path) -> bool {
 /// The second list holds one error per path that could not be taken: a path that does not
 /// exist ([`ErrorKind::NotFound`]), a folder that cannot be read, a symbolic link that loops
 /// back to a folder above it, or a media-named entry that is not a regular file (a FIFO, a
-/// socket, a device) ([`ErrorKind::Io`]).
+/// socket, a device) ([`ErrorKind::Io`]). A file reached twice (named twice, named and inside a
+/// folder given, or through a symbolic link) is listed once, where it is first reached.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -55,6 +56,9 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)>
             ));
         }
     }
+    // A file named twice, or named and also inside a folder given, is one upload (or work).
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     (files, problems)
 }
 
@@ -330,5 +334,14 @@ mod tests {
         assert_eq!((files.len(), problems.len()), (1, 0));
         let e = crate::engine::sha256_file(&files[0]).unwrap_err();
         assert!(e.message.contains("not a regular file"), "{e}");
+
+        // A file named twice, and inside the folder given, is one input.
+        let a = root.join("a.jpg");
+        let (files, _) = collect_inputs(&[a.clone(), root.join("./a.jpg"), root.to_path_buf()]);
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.jpg", "b photo without extension", "c.AVIF"]);
     }
 }

@@ -213,6 +213,12 @@ impl Policy {
                 ));
             }
         }
+        if self.min_quality > 100 {
+            return Err(format!(
+                "policy.min_quality {} is over 100: PDQ quality runs from 0 to 100",
+                self.min_quality
+            ));
+        }
         for (name, bits) in [
             ("static_scene_distance", self.static_scene_distance),
             ("min_time_contrast", self.min_time_contrast),

@@ -173,6 +173,15 @@ fn config_mistakes_are_refused() {
         (r#"{"limits":{"decode_timeout_s":0}}"#, "at least 1 s"),
         // An array would be read as the fields in order.
         ("[]", "expected a JSON object"),
+        (
+            r#"{"policy":{"min_quality":101}}"#,
+            "min_quality 101 is over 100",
+        ),
+        // A byte-order mark is skipped: the mistake after it is found.
+        (
+            "\u{feff}{\"policy\":{\"min_quality\":101}}",
+            "min_quality 101 is over 100",
+        ),
     ] {
         let file = dir.path().join("config.json");
         std::fs::write(&file, config).unwrap();

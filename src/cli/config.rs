@@ -24,8 +24,10 @@ pub fn options(args: &DecodeArgs, plan: SamplePlan) -> Result<(DecodeOptions, Po
                 Error::new(ErrorKind::Config, format!("bad config file: {e}")).with_path(path)
             };
             // A JSON array would otherwise be read as the fields in order.
+            // A byte-order mark (editors on Windows write one) is not part of the JSON.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             let value: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+                serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
             if !value.is_object() {
                 return Err(bad(
                     r#"expected a JSON object, {"limits": {...}, "policy": {...}}"#.into(),
