@@ -183,3 +183,38 @@ fn a_photo_under_a_slow_pan_is_placed_by_keypoints() {
         assert_eq!(report.verdict, VerdictKind::Clean, "{report:?}");
     }
 }
+
+/// A clip shorter than one sampling step (three frames, 0.1 s, of a film) gives one sampled
+/// frame: it is one picture, matched as an image against the film's frames (it was a video
+/// with no segment possible, and clean).
+#[test]
+fn a_clip_of_one_sampled_frame_is_matched_as_a_picture() {
+    if !common::have_ffmpeg() {
+        eprintln!("ffmpeg not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let film = common::samples().join("references/v_intel_bottle.mp4");
+    let clip = dir.path().join("three_frames.mp4");
+    common::ffmpeg(&[
+        "-ss",
+        "12",
+        "-i",
+        film.to_str().unwrap(),
+        "-frames:v",
+        "3",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        clip.to_str().unwrap(),
+    ]);
+    let (_cat_dir, cat) = common::catalogue();
+    let engine = common::engine_over(&cat, std::slice::from_ref(&film), DecoderChoice::Auto);
+    let report = engine.judge_file(&clip);
+    assert_eq!(report.media.as_deref(), Some("image"), "{report:?}");
+    assert_eq!(report.verdict, VerdictKind::Infringing, "{report:?}");
+    let m = &report.matches[0];
+    assert!((11_500..=12_500).contains(&m.reference_start_ms), "{m:?}");
+}

@@ -459,5 +459,9 @@ impl FrameSpan {
     }
 }
 
-/// A "video" of one picture lasting at most this long (ms) is reported as a still image.
-const SINGLE_PICTURE_MAX_MS: u64 = 100;
+/// A "video" of one picture lasting at most this long (ms) is reported as a still image: one
+/// sampled frame is one picture whatever the container says it lasts (a 101 ms clip of one
+/// sampled frame was a video with no segment possible, and clean; the same frame as a 1-frame
+/// MP4 was an image, infringing). At the default sampling (a frame every 250 ms of an upload,
+/// 200 ms of a work) any video longer than this has several.
+const SINGLE_PICTURE_MAX_MS: u64 = 1000;
