@@ -700,3 +700,25 @@ fn keyframes_only_decodes_the_idr_pictures() {
     assert_eq!(keyframes[0], all[0]);
     assert!(keyframes.iter().all(|t| all.contains(t)), "{keyframes:?}");
 }
+
+/// A media header patched to claim 100 hours over an 8 s sample table: the length is the
+/// sample table's (it was refused as too long, while ffmpeg read the copy).
+#[test]
+fn track_length_comes_from_its_samples_not_a_patched_header() {
+    let original = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/references/v_intel_bottle.mp4"),
+    )
+    .unwrap();
+    let real = swordnet::media::video::openh264::probe_mp4_bytes(&original)
+        .unwrap()
+        .duration_ms;
+    let mut patched = original.clone();
+    let at = patched.windows(4).position(|w| w == b"mdhd").unwrap();
+    assert_eq!(patched[at + 4], 0, "mdhd version 0");
+    let timescale = u32::from_be_bytes(patched[at + 16..at + 20].try_into().unwrap());
+    let claimed = (timescale as u64 * 360_000).min(u32::MAX as u64 - 1) as u32;
+    patched[at + 20..at + 24].copy_from_slice(&claimed.to_be_bytes());
+    let info = swordnet::media::video::openh264::probe_mp4_bytes(&patched).unwrap();
+    assert_eq!(info.duration_ms, real);
+    assert!(real > 20_000 && real < 200_000, "{real}");
+}

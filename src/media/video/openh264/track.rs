@@ -40,14 +40,20 @@ impl VideoTrack {
         }
     }
 
+    /// The track's length: the span of its samples' display times (what is decoded and
+    /// shown), or the media header's duration when the sample table gives none. A header
+    /// patched to claim 100 h over an 8 s sample table was refused as too long.
     pub(super) fn duration_ms(&self) -> u64 {
-        let ticks = if self.media_duration > 0
+        let span = self.max_end.saturating_sub(self.min_pts);
+        let ticks = if !self.samples.is_empty() && span > 0 {
+            span
+        } else if self.media_duration > 0
             && self.media_duration != u64::MAX
             && self.media_duration != u64::from(u32::MAX)
         {
             i64::try_from(self.media_duration).unwrap_or(i64::MAX)
         } else {
-            self.max_end.saturating_sub(self.min_pts)
+            span
         };
         u64::try_from(ticks_to_ms(ticks, self.timescale)).unwrap_or(0)
     }
