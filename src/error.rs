@@ -155,6 +155,9 @@ impl From<rusqlite::Error> for Error {
         let message = match &err {
             E::FromSqlConversionFailure(_, _, inner) => damaged(inner.to_string()),
             E::InvalidColumnType(..) | E::IntegralValueOutOfRange(..) => damaged(err.to_string()),
+            E::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy => format!(
+                "{err}: another program (another swordnet index, scan or works command?) kept the catalogue locked longer than swordnet waits; run again when it is done"
+            ),
             _ => err.to_string(),
         };
         Error::new(ErrorKind::Store, message).with_source(err)
@@ -167,6 +170,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_locked_catalogue_says_who_may_hold_it() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        );
+        let e = Error::from(busy);
+        assert_eq!(e.kind, ErrorKind::Store);
+        assert!(
+            e.message.starts_with("database is locked: another program"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn messages_are_one_line() {
