@@ -9,12 +9,11 @@ use swordnet::store::{parse_pdq_csv, Catalogue};
 
 /// `swordnet export`.
 pub fn export(args: ExportArgs) -> Result<u8> {
-    let catalogue_files = super::outputs::catalogue_files(&args.db);
-    let protected: Vec<(&str, &std::path::Path)> = catalogue_files
-        .iter()
-        .map(|f| ("the catalogue", f.as_path()))
-        .collect();
-    super::outputs::check(&[("the export file", &args.file)], &protected)?;
+    super::outputs::check_beside_catalogue(
+        &args.db,
+        &[("the export file", Some(args.file.as_path()))],
+        [],
+    )?;
     let catalogue = super::open_existing(&args.db)?;
     let all_views = !args.primary_only;
     let summary = if args.file.as_os_str() == "-" {

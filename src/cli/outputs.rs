@@ -21,6 +21,27 @@ fn identity(path: &Path) -> PathBuf {
     }
 }
 
+/// [`check`] for a command run on the catalogue `db`: the outputs given (`(flag, path)`, `None`
+/// when not asked for) against the catalogue's files and the `inputs` (`(what, path)`).
+pub fn check_beside_catalogue<'a>(
+    db: &Path,
+    outputs: &[(&str, Option<&Path>)],
+    inputs: impl IntoIterator<Item = (&'a str, &'a Path)>,
+) -> Result<()> {
+    let outputs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|&(flag, p)| Some((flag, p?)))
+        .collect();
+    let files = catalogue_files(db);
+    let inputs: Vec<(&str, &Path)> = inputs.into_iter().collect();
+    let protected: Vec<(&str, &Path)> = files
+        .iter()
+        .map(|f| ("the catalogue", f.as_path()))
+        .chain(inputs.iter().copied())
+        .collect();
+    check(&outputs, &protected)
+}
+
 /// The catalogue at `db` and the files SQLite keeps beside it.
 pub fn catalogue_files(db: &Path) -> Vec<PathBuf> {
     let mut files = vec![db.to_path_buf()];

@@ -130,25 +130,17 @@ pub fn run(args: ReportArgs) -> Result<u8> {
         .collect();
     // Results are stored as they finish; show them in path order.
     reports.sort_by(|a, b| a.query.cmp(&b.query));
-    let outputs: Vec<(&str, &Path)> = [
-        ("--report", &args.report),
-        ("--html", &args.html),
-        ("--takedown", &args.takedown),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
-    .collect();
-    let catalogue_files = super::outputs::catalogue_files(&args.db);
-    let mut protected: Vec<(&str, &Path)> = catalogue_files
-        .iter()
-        .map(|f| ("the catalogue", f.as_path()))
-        .collect();
-    protected.extend(
+    super::outputs::check_beside_catalogue(
+        &args.db,
+        &[
+            ("--report", args.report.as_deref()),
+            ("--html", args.html.as_deref()),
+            ("--takedown", args.takedown.as_deref()),
+        ],
         reports
             .iter()
             .map(|r| ("an upload of this scan", Path::new(&r.query))),
-    );
-    super::outputs::check(&outputs, &protected)?;
+    )?;
     let asked = args.report.is_some() || args.format.is_some();
     let printed = args.html.is_none() && args.takedown.is_none() || asked;
     if !one_stdout_at_most(&[

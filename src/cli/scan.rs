@@ -270,25 +270,17 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     {
         check_output_path(path)?;
     }
-    let outputs: Vec<(&str, &Path)> = [
-        ("--report", &args.report),
-        ("--html", &args.html),
-        ("--takedown", &args.takedown),
-    ]
-    .into_iter()
-    .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
-    .collect();
-    let catalogue_files = super::outputs::catalogue_files(&args.db);
-    let mut protected: Vec<(&str, &Path)> = catalogue_files
-        .iter()
-        .map(|f| ("the catalogue", f.as_path()))
-        .collect();
-    protected.extend(
+    super::outputs::check_beside_catalogue(
+        &args.db,
+        &[
+            ("--report", args.report.as_deref()),
+            ("--html", args.html.as_deref()),
+            ("--takedown", args.takedown.as_deref()),
+        ],
         args.paths
             .iter()
             .map(|p| ("an upload being scanned", p.as_path())),
-    );
-    super::outputs::check(&outputs, &protected)?;
+    )?;
     if !super::report::one_stdout_at_most(&[
         (
             "--html",
@@ -356,14 +348,14 @@ pub fn eval(args: EvalArgs) -> Result<u8> {
     let (decode, policy) = config::options(&args.decode, args.sample)?;
     if let Some(report) = &args.report {
         check_output_path(report)?;
-        let catalogue_files = super::outputs::catalogue_files(&args.db);
-        let mut protected: Vec<(&str, &Path)> = catalogue_files
-            .iter()
-            .map(|f| ("the catalogue", f.as_path()))
-            .collect();
-        protected.push(("the truth file", &args.truth));
-        protected.push(("the queries", &args.queries));
-        super::outputs::check(&[("--report", report)], &protected)?;
+        super::outputs::check_beside_catalogue(
+            &args.db,
+            &[("--report", Some(report))],
+            [
+                ("the truth file", args.truth.as_path()),
+                ("the queries", args.queries.as_path()),
+            ],
+        )?;
     }
     let truth = eval::read_truth(&args.truth)?;
     let (catalogue, engine) =
