@@ -155,6 +155,16 @@ impl From<rusqlite::Error> for Error {
         let message = match &err {
             E::FromSqlConversionFailure(_, _, inner) => damaged(inner.to_string()),
             E::InvalidColumnType(..) | E::IntegralValueOutOfRange(..) => damaged(err.to_string()),
+            E::SqliteFailure(e, _)
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                format!(
+                    "{err}: swordnet writes to its catalogue (scans are stored in it, and SQLite keeps its journal files beside it), so the file and its folder must be writable; copy it somewhere writable"
+                )
+            }
             E::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy => format!(
                 "{err}: another program (another swordnet index, scan or works command?) kept the catalogue locked longer than swordnet waits; run again when it is done"
             ),
@@ -170,6 +180,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_catalogue_says_it_must_be_writable() {
+        let read_only = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some("attempt to write a readonly database".into()),
+        );
+        let e = Error::from(read_only);
+        assert!(
+            e.message
+                .contains("readonly database: swordnet writes to its catalogue"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_locked_catalogue_says_who_may_hold_it() {

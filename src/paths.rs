@@ -7,6 +7,23 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+/// The file `path` names, spelled one way, to tell whether two paths name the same file: its
+/// canonical path (symbolic links and `.`/`..` resolved), or, when it does not exist yet, the
+/// canonical path of its folder joined with its name; the path as given when neither resolves.
+pub fn file_identity(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(folder), path.file_name()) {
+        (Ok(f), Some(name)) => f.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// The raw bytes of a path, for storage (lossless on Unix).
 pub fn path_to_bytes(path: &Path) -> Vec<u8> {
     #[cfg(unix)]

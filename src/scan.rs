@@ -58,7 +58,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)>
     }
     // A file named twice, or named and also inside a folder given, is one upload (or work).
     let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    files.retain(|f| seen.insert(crate::paths::file_identity(f)));
     (files, problems)
 }
 

@@ -79,7 +79,7 @@ fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, WorkMeta)>> {
             })?,
         };
         // The same file under two spellings (`a.jpg`, `./a.jpg`) is one file.
-        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        let key = swordnet::paths::file_identity(&file);
         if let Some(&(first_line, at)) = listed.get(&key) {
             if out[at].1 == meta {
                 continue;

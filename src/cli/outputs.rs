@@ -3,23 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use swordnet::error::{Error, ErrorKind, Result};
-use swordnet::paths::display_path;
-
-/// The file `path` names, spelled one way: the canonical path of the file, or of its folder
-/// joined with its name when it does not exist yet.
-fn identity(path: &Path) -> PathBuf {
-    if let Ok(p) = std::fs::canonicalize(path) {
-        return p;
-    }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    match (std::fs::canonicalize(folder), path.file_name()) {
-        (Ok(f), Some(name)) => f.join(name),
-        _ => path.to_path_buf(),
-    }
-}
+use swordnet::paths::{display_path, file_identity as identity};
 
 /// [`check`] for a command run on the catalogue `db`: the outputs given (`(flag, path)`, `None`
 /// when not asked for) against the catalogue's files and the `inputs` (`(what, path)`).

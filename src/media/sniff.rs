@@ -124,7 +124,6 @@ pub fn signed_image_extension(extension: Option<&str>) -> Option<&'static str> {
 /// a file gets an `unsupported` error naming its format, not a guess at a video.
 pub fn unsupported_image(head: &[u8]) -> Option<&'static str> {
     let starts = |m: &[u8]| head.len() >= m.len() && &head[..m.len()] == m;
-    let text_start = String::from_utf8_lossy(&head[..head.len().min(256)]).to_ascii_lowercase();
     Some(
         if starts(b"\0\0\0\x0cjP  \r\n\x87\n") || starts(&[0xff, 0x4f, 0xff, 0x51]) {
             "JPEG 2000"
@@ -140,14 +139,20 @@ pub fn unsupported_image(head: &[u8]) -> Option<&'static str> {
             "DirectDraw Surface (DDS)"
         } else if starts(b"%PDF-") {
             "PDF"
-        } else if text_start.trim_start().starts_with("<svg")
-            || (text_start.trim_start().starts_with("<?xml") && text_start.contains("<svg"))
-        {
+        } else if is_svg(head) {
             "SVG"
         } else {
             return None;
         },
     )
+}
+
+/// True when `head` starts (after white space) with an `<svg` element, or with an XML
+/// declaration and holds one.
+fn is_svg(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&head[..head.len().min(256)]).to_ascii_lowercase();
+    let text = text.trim_start();
+    text.starts_with("<svg") || (text.starts_with("<?xml") && text.contains("<svg"))
 }
 
 /// The name of an audio-only format recognised from `head` (MP3 with or without an ID3 tag,

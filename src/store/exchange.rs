@@ -267,14 +267,24 @@ impl Catalogue {
     /// [`Catalogue::add_imported_work`]); returns how many were added and already present.
     pub fn add_imported_works(&self, works: &[ImportedWork]) -> Result<ExchangeSummary> {
         let mut summary = ExchangeSummary::default();
+        // The stored works (id, media, standard frames), read once; each work added joins them.
+        let mut stored: Vec<(i64, String, u64)> = self
+            .works()?
+            .into_iter()
+            .map(|w| (w.id, w.media, w.frame_count))
+            .collect();
         for work in works {
             summary.hashes += work.frames.len();
-            if self.has_same_frames(work)? {
+            if self.has_same_frames(&stored, work)? {
                 summary.already_present += 1;
                 continue;
             }
             match self.add_imported_work(work)? {
-                (_, true) => summary.works += 1,
+                (id, true) => {
+                    summary.works += 1;
+                    let standard = work.frames.iter().filter(|f| f.view == 0).count();
+                    stored.push((id, work.media.clone(), standard as u64));
+                }
                 (_, false) => summary.already_present += 1,
             }
         }
@@ -283,22 +293,22 @@ impl Catalogue {
 }
 
 impl Catalogue {
-    /// True when a stored work of the same media has exactly `work`'s standard frame hashes
-    /// (view 0, same times): the list is this catalogue's own export, or an earlier import
-    /// with other views.
-    fn has_same_frames(&self, work: &ImportedWork) -> Result<bool> {
+    /// True when one of the `stored` works (id, media, number of standard frames) has exactly
+    /// `work`'s standard frame hashes (view 0, same times): the list is this catalogue's own
+    /// export, or an earlier import with other views.
+    fn has_same_frames(&self, stored: &[(i64, String, u64)], work: &ImportedWork) -> Result<bool> {
         let wanted: Vec<(i64, Hash256)> = work
             .frames
             .iter()
             .filter(|f| f.view == 0)
             .map(|f| (f.t_ms, f.hash))
             .collect();
-        for stored in self.works()? {
-            if stored.media != work.media || stored.frame_count != wanted.len() as u64 {
+        for (id, media, frame_count) in stored {
+            if *media != work.media || *frame_count != wanted.len() as u64 {
                 continue;
             }
             let frames: Vec<(i64, Hash256)> = self
-                .frames_of(stored.id)?
+                .frames_of(*id)?
                 .into_iter()
                 .filter(|f| f.view == 0)
                 .map(|f| (f.t_ms, f.hash))

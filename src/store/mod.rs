@@ -103,23 +103,7 @@ impl Catalogue {
             )
             .with_path(path));
         }
-        Self::open_in(path, algorithm).map_err(|e| {
-            let lower = e.message.to_ascii_lowercase();
-            let e = if lower.contains("unable to open database file")
-                || lower.contains("readonly database")
-            {
-                Error::new(
-                    e.kind,
-                    format!(
-                        "{}: swordnet writes to its catalogue (scans are stored in it, and SQLite keeps its journal files beside it), so the file and its folder must be writable; copy it somewhere writable",
-                        e.message
-                    ),
-                )
-            } else {
-                e
-            };
-            e.with_path(path)
-        })
+        Self::open_in(path, algorithm).map_err(|e| e.with_path(path))
     }
 
     fn open_in(path: &Path, algorithm: Option<Algorithm>) -> Result<Catalogue> {
