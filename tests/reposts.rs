@@ -20,20 +20,26 @@ fn branded_repost(reference: &Path, (x, y): (u32, u32), out: &Path) {
          drawbox=x=iw*0.6:y=ih*0.8:w=iw*0.3:h=ih*0.04:color=white:t=fill,\
          drawbox=x=iw*0.6:y=ih*0.88:w=iw*0.22:h=ih*0.04:color=yellow:t=fill"
     );
+    excerpt(reference, (8, 10), &filter, 26, out);
+}
+
+/// Writes `out`: `seconds` (start, length) of `reference` through the ffmpeg `filter`, H.264
+/// at quality `crf`, no audio.
+fn excerpt(reference: &Path, (start, length): (u32, u32), filter: &str, crf: u32, out: &Path) {
     ffmpeg(&[
         "-ss",
-        "8",
+        &start.to_string(),
         "-t",
-        "10",
+        &length.to_string(),
         "-i",
         reference.to_str().unwrap(),
         "-vf",
-        &filter,
+        filter,
         "-an",
         "-c:v",
         "libx264",
         "-crf",
-        "26",
+        &crf.to_string(),
         "-pix_fmt",
         "yuv420p",
         out.to_str().unwrap(),
@@ -155,24 +161,7 @@ fn a_film_cut_on_one_side_or_into_a_corner_is_infringing() {
     for reference in &references {
         for (name, crop) in cuts {
             let upload = dir.path().join(format!("{name}.mp4"));
-            ffmpeg(&[
-                "-ss",
-                "4",
-                "-t",
-                "8",
-                "-i",
-                reference.to_str().unwrap(),
-                "-vf",
-                crop,
-                "-an",
-                "-c:v",
-                "libx264",
-                "-crf",
-                "23",
-                "-pix_fmt",
-                "yuv420p",
-                upload.to_str().unwrap(),
-            ]);
+            excerpt(reference, (4, 8), crop, 23, &upload);
             let report = engine.judge_file(&upload);
             assert_eq!(
                 report.verdict,
